@@ -1,0 +1,72 @@
+/**
+ * Argument checks shared by every public entry point. Private to the package.
+ *
+ * Messages follow one pattern: where the call failed, which argument, what
+ * was expected and what was given, e.g.
+ * `sleep(): 'ms' must be a number, got "5"`.
+ *
+ * @module
+ */
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+    case "function":
+      return value.name ? `function ${value.name}` : "a function";
+    case "symbol":
+      return value.toString();
+    case "bigint":
+      return `${value}n`;
+    case "object":
+      if (value === null) return "null";
+      if (Array.isArray(value)) return "an array";
+      if (typeof (value as PromiseLike<unknown>).then === "function") return "a promise";
+      return value.constructor && value.constructor !== Object
+        ? `a ${value.constructor.name}`
+        : "an object";
+    default:
+      return String(value);
+  }
+}
+
+/** Throws a TypeError unless `value` is a function. */
+export function checkFunction(where: string, arg: string, value: unknown): void {
+  if (typeof value !== "function") {
+    throw new TypeError(`${where}: '${arg}' must be a function, got ${describe(value)}`);
+  }
+}
+
+/**
+ * Checks a duration or deadline in milliseconds: a number that is not NaN.
+ * Infinity is allowed (it never fires); negative values are allowed and
+ * mean "now" (callers clamp).
+ */
+export function checkTime(where: string, arg: string, value: unknown): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`${where}: '${arg}' must be a number, got ${describe(value)}`);
+  }
+  if (value !== value) {
+    throw new RangeError(`${where}: '${arg}' must not be NaN`);
+  }
+}
+
+/** Throws a TypeError unless `value` is undefined or an object (an options bag). */
+export function checkOptions(where: string, value: unknown): void {
+  if (value !== undefined && (value === null || typeof value !== "object")) {
+    throw new TypeError(`${where}: 'options' must be an object, got ${describe(value)}`);
+  }
+}
+
+/** Throws a TypeError unless `value` is undefined or an AbortSignal. */
+export function checkSignal(where: string, value: unknown): void {
+  if (
+    value !== undefined &&
+    (value === null || typeof value !== "object" ||
+      typeof (value as AbortSignal).addEventListener !== "function" ||
+      typeof (value as AbortSignal).aborted !== "boolean")
+  ) {
+    throw new TypeError(`${where}: 'signal' must be an AbortSignal, got ${describe(value)}`);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * ensureFuture(): turn anything awaitable into a Future.
+ *
+ * @module
+ */
+
+import { type EventLoop, getEventLoop, hooks } from "./event_loop.ts";
+import { failFuture, Future, resolveFuture } from "./future.ts";
+import { CancelledError } from "./errors.ts";
+import { type Coroutine, isGenerator, Task } from "./task.ts";
+import { describe } from "./_validate.ts";
+
+/**
+ * Anything the package can wait on: a {@linkcode Future} or
+ * {@linkcode Task}, a generator coroutine, a function a task can run
+ * (generator function or async function), or a promise/thenable.
+ *
+ * @typeParam T The result type.
+ */
+export type Awaitable<T> =
+  | Future<T>
+  | Coroutine<T>
+  | ((signal: AbortSignal) => Coroutine<T> | PromiseLike<T> | T)
+  | PromiseLike<T>;
+
+/**
+ * The result type of an {@linkcode Awaitable}.
+ *
+ * @typeParam A The awaitable's type.
+ */
+export type AwaitedResult<A> = A extends PromiseLike<infer T> ? T
+  : A extends Generator<unknown, infer T, unknown> ? T
+  : A extends (...args: never[]) => infer R ? AwaitedResult<R>
+  : never;
+
+/**
+ * Returns `aw` as a {@linkcode Future}: a Future or Task as it is; a
+ * generator or a function wrapped in a new {@linkcode Task}; a promise or
+ * thenable wrapped in a Future that follows it.
+ *
+ * Cancelling the Future made for a promise does not stop the promise (a
+ * promise cannot be stopped); if it later rejects with anything but an
+ * abort, the error is reported to the loop's exception handler.
+ *
+ * Equivalent to Python's `asyncio.ensure_future()`.
+ *
+ * @typeParam T The result type.
+ * @param aw What to wrap.
+ * @returns The future.
+ * @throws {TypeError} If `aw` is not awaitable.
+ *
+ * @example Waiting on a promise from a generator task
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const text = await asyncio.run(function* () {
+ *   return yield* asyncio.ensureFuture(Promise.resolve("from a promise"));
+ * });
+ * assert.equal(text, "from a promise");
+ * ```
+ */
+export function ensureFuture<T>(aw: Awaitable<T>): Future<T> {
+  return toFuture(getEventLoop(), aw, "ensureFuture()", "aw") as Future<T>;
+}
+
+/**
+ * ensureFuture() on a given loop, with the caller's name and argument in
+ * error messages. Package-private.
+ */
+export function toFuture(
+  loop: EventLoop,
+  aw: unknown,
+  where: string,
+  arg: string,
+): Future<unknown> {
+  if (aw instanceof Future) return aw;
+  if (typeof aw === "function" || isGenerator(aw)) {
+    return new Task(aw as Coroutine<unknown>, { loop });
+  }
+  if (
+    aw !== null && typeof aw === "object" && typeof (aw as PromiseLike<unknown>).then === "function"
+  ) {
+    return followPromise(loop, aw as PromiseLike<unknown>);
+  }
+  throw new TypeError(
+    `${where}: '${arg}' must be a Future, a Task, a generator, a function or a promise, got ${
+      describe(aw)
+    }`,
+  );
+}
+
+function followPromise(loop: EventLoop, promise: PromiseLike<unknown>): Future<unknown> {
+  const future = new Future<unknown>({ loop });
+  promise.then(
+    (value) => {
+      if (!future.done()) resolveFuture(future, value);
+    },
+    (error) => {
+      if (!future.done()) {
+        failFuture(future, error);
+      } else if (!isAbort(error)) {
+        // The future was cancelled; the promise failed anyway. Nothing is lost.
+        loop.callExceptionHandler({
+          message: "A promise failed after the Future that followed it was cancelled",
+          exception: error,
+          future,
+        });
+      }
+    },
+  );
+  return future;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof CancelledError ||
+    (error instanceof Error && error.name === "AbortError");
+}
+
+hooks.ensureFuture = toFuture;

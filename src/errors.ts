@@ -1,0 +1,106 @@
+/**
+ * The errors shared by the whole package: cancellation, timeouts and misuse
+ * of a future's state.
+ *
+ * @module
+ */
+
+/**
+ * Thrown into a task's coroutine when the task is cancelled, and raised by
+ * `result()`, `await` and `yield*` of a cancelled {@linkcode Future}.
+ *
+ * A coroutine may catch it to clean up; re-throwing it (or letting it escape)
+ * marks the task cancelled, swallowing it lets the task finish normally.
+ *
+ * Equivalent to Python's `asyncio.CancelledError`. Python derives it from
+ * `BaseException` so that `except Exception` does not catch it; JavaScript
+ * has no such split, so test for it with `instanceof CancelledError`.
+ *
+ * @example Telling a cancellation apart from a failure
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const fut = new asyncio.Future<number>();
+ * fut.cancel("no longer needed");
+ * const error = fut.exception.bind(fut);
+ * assert.throws(error, asyncio.CancelledError);
+ * assert.throws(error, { message: "no longer needed" });
+ * ```
+ */
+export class CancelledError extends Error {
+  /**
+   * Creates a cancellation error.
+   *
+   * @param message The cancel message given to `cancel(msg)`, if any.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * Raised when a deadline set by {@linkcode waitFor} (or a timeout scope)
+ * passes before the awaited work finishes. Its `cause` is the
+ * {@linkcode CancelledError} that stopped the work.
+ *
+ * Equivalent to Python's `TimeoutError` (which `asyncio.TimeoutError`
+ * aliases since Python 3.11).
+ *
+ * @example Catching a timeout
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await assert.rejects(
+ *   asyncio.run(() => asyncio.waitFor(asyncio.sleep(1_000), 10), { clock }),
+ *   asyncio.TimeoutError,
+ * );
+ * ```
+ */
+export class TimeoutError extends Error {
+  /**
+   * Creates a timeout error.
+   *
+   * @param message What timed out.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Raised when an operation does not fit the state of a
+ * {@linkcode Future}: asking a pending future for its result, or setting
+ * the result of a future that is already done.
+ *
+ * Equivalent to Python's `asyncio.InvalidStateError`.
+ *
+ * @example Reading a result too early
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const fut = new asyncio.Future<number>();
+ * assert.throws(() => fut.result(), asyncio.InvalidStateError);
+ * fut.setResult(1);
+ * assert.throws(() => fut.setResult(2), asyncio.InvalidStateError);
+ * ```
+ */
+export class InvalidStateError extends Error {
+  /**
+   * Creates an invalid-state error.
+   *
+   * @param message What was attempted and in which state.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidStateError";
+  }
+}

@@ -1,0 +1,775 @@
+/**
+ * The event loop: a FIFO of ready callbacks drained from microtask jobs, and
+ * a heap of timers behind a single host wake-up. Plus the rules that pick the
+ * current loop.
+ *
+ * The loop knows nothing about tasks. Futures and tasks plug in through the
+ * package-private hooks at the bottom of this file.
+ *
+ * @module
+ */
+
+import type { Future } from "./future.ts";
+import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
+import { type Clock, RealClock } from "./clock.ts";
+import { Heap } from "./_heap.ts";
+import {
+  Handle,
+  handleCallbackName,
+  runHandle,
+  setCancelHook,
+  TimerHandle,
+  timerLess,
+} from "./handle.ts";
+import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
+
+/** What an exception handler receives; like Python's context dict. */
+export interface ExceptionContext {
+  /** What happened, in words. */
+  message: string;
+  /** The error, when there is one. */
+  exception?: unknown;
+  /** The callback's handle, when a callback threw. */
+  handle?: Handle;
+  /** The future concerned (for instance one whose exception was never retrieved). */
+  future?: Future<unknown>;
+  /** The task concerned. */
+  task?: Task<unknown>;
+  /** Anything else the reporter adds. */
+  [key: string]: unknown;
+}
+
+/**
+ * A loop-wide handler for errors nobody else can receive: a callback that
+ * threw, an exception never retrieved, a slow callback in debug mode.
+ * Called as `handler(loop, context)`, Python's argument order.
+ */
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+/** Options for {@linkcode EventLoop}. */
+export interface EventLoopOptions {
+  /**
+   * Where time comes from. Pass a {@linkcode VirtualClock} for deterministic tests.
+   *
+   * @default {the real clock: `Date` and `setTimeout`, read at call time}
+   */
+  clock?: Clock;
+  /**
+   * Debug mode: report slow callbacks and record where tasks were created.
+   *
+   * @default {false}
+   */
+  debug?: boolean;
+  /**
+   * In debug mode, callbacks running longer than this many milliseconds are reported.
+   *
+   * @default {100}
+   */
+  slowCallbackMs?: number;
+}
+
+// A ready entry is three slots of the ring: fn, a, b; the loop calls fn(a, b).
+// Public callbacks travel as (runHandle, handle, undefined); futures and tasks
+// push their own functions with their arguments, so scheduling a task step or
+// a done callback allocates nothing.
+// deno-lint-ignore no-explicit-any
+type Entry = (a: any, b: any) => void;
+
+const INITIAL_CAPACITY = 64; // entries; a power of two
+// Compact the timer heap when cancelled timers are this fraction of it (CPython's rule).
+const MIN_TIMERS_TO_COMPACT = 100;
+const CANCELLED_FRACTION_TO_COMPACT = 0.5;
+
+/**
+ * Appends `fn(a, b)` to the loop's ready queue, without a Handle.
+ * Package-private: the cheap path futures and tasks use.
+ */
+export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+/** Whether a loop still accepts work. Package-private. */
+export let isOpen: (loop: EventLoop) => boolean;
+
+let runningLoop: EventLoop | null = null;
+let defaultLoop: EventLoop | null = null;
+
+/**
+ * Schedules callbacks, runs them in order, and keeps time.
+ *
+ * Callbacks run FIFO; timers by deadline, then by scheduling order. One
+ * iteration runs the callbacks that were ready when it began (Python's
+ * `_run_once`), so a callback scheduled by a callback runs in the next
+ * iteration, after host microtasks queued meanwhile. The loop runs whenever
+ * it has work: it is driven by `queueMicrotask` and one host timer, so
+ * `runUntilComplete` is only needed to wait for a result.
+ *
+ * Equivalent to Python's `asyncio.AbstractEventLoop`; times are milliseconds.
+ *
+ * @example Scheduling callbacks and timers
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const loop = new asyncio.EventLoop({ clock });
+ * const log: string[] = [];
+ * const done = loop.createFuture<void>();
+ * loop.callLater(20, () => {
+ *   log.push("later");
+ *   done.setResult();
+ * });
+ * loop.callSoon((what: string) => log.push(what), "soon");
+ * await loop.runUntilComplete(done);
+ * assert.deepEqual(log, ["soon", "later"]);
+ * assert.equal(loop.time(), 20);
+ * loop.close();
+ * ```
+ */
+export class EventLoop {
+  #clock: Clock;
+  #debug: boolean;
+  #slowCallbackMs: number;
+  #closed = false;
+  #running = false;
+  #stopRequested = false;
+  #stopRun: (() => void) | null = null;
+  #exceptionHandler: ExceptionHandler | null = null;
+
+  // The ready ring: 3 slots per entry, #head and #count in entries.
+  #ring: unknown[] = new Array(INITIAL_CAPACITY * 3);
+  #mask = INITIAL_CAPACITY - 1;
+  #head = 0;
+  #count = 0;
+  #jobQueued = false;
+  #inIteration = false;
+  #runJob = () => this.#runOnce();
+
+  #timers = new Heap<TimerHandle>(timerLess);
+  #cancelledTimers = 0;
+  #timersDirty = false;
+  #armedAt = Infinity;
+  #onTimer = () => {
+    this.#armedAt = Infinity;
+    this.#queueJob();
+  };
+  #onTimerCancelled = (handle: TimerHandle) => {
+    this.#cancelledTimers++;
+    if (this.#timers.peek() === handle) this.#timersChanged();
+  };
+
+  /**
+   * Creates a loop. It needs no starting: scheduled callbacks run as soon as
+   * the host lets them.
+   *
+   * @param options The clock, debug mode and slow-callback threshold.
+   * @throws {TypeError} If an option has the wrong type.
+   */
+  constructor(options: EventLoopOptions = {}) {
+    checkOptions("Cannot create EventLoop", options);
+    const { clock = new RealClock(), debug = false, slowCallbackMs = 100 } = options;
+    if (
+      clock === null || typeof clock !== "object" || typeof clock.now !== "function" ||
+      typeof clock.setTimer !== "function" || typeof clock.clearTimer !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot create EventLoop: 'clock' must implement Clock (now, setTimer, clearTimer), got ${
+          describe(clock)
+        }`,
+      );
+    }
+    if (typeof debug !== "boolean") {
+      throw new TypeError(
+        `Cannot create EventLoop: 'debug' must be a boolean, got ${describe(debug)}`,
+      );
+    }
+    checkTime("Cannot create EventLoop", "slowCallbackMs", slowCallbackMs);
+    if (slowCallbackMs < 0) {
+      throw new RangeError(
+        `Cannot create EventLoop: 'slowCallbackMs' must be >= 0, got ${slowCallbackMs}`,
+      );
+    }
+    this.#clock = clock;
+    this.#debug = debug;
+    this.#slowCallbackMs = slowCallbackMs;
+  }
+
+  /**
+   * The loop's current time in milliseconds, from its clock. Monotonic.
+   *
+   * @returns The time.
+   */
+  time(): number {
+    return this.#clock.now();
+  }
+
+  /**
+   * Schedules `callback(...args)` to run in a later iteration, after the
+   * callbacks already scheduled.
+   *
+   * @param callback The function to call.
+   * @param args Its arguments.
+   * @returns A handle that can cancel the call.
+   * @throws {TypeError} If `callback` is not a function.
+   * @throws {Error} If the loop is closed.
+   */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    checkFunction("EventLoop.callSoon()", "callback", callback);
+    this.#checkOpen();
+    const handle = new Handle(callback, args);
+    this.#push(runHandle, handle, undefined);
+    return handle;
+  }
+
+  /**
+   * Schedules `callback(...args)` to run `delayMs` milliseconds from now.
+   * A negative delay means now; `Infinity` never fires.
+   *
+   * @param delayMs The delay in milliseconds.
+   * @param callback The function to call.
+   * @param args Its arguments.
+   * @returns A timer handle that can cancel the call.
+   * @throws {TypeError} If `delayMs` is not a number or `callback` is not a function.
+   * @throws {RangeError} If `delayMs` is NaN.
+   * @throws {Error} If the loop is closed.
+   */
+  callLater<A extends unknown[]>(
+    delayMs: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    checkTime("EventLoop.callLater()", "delayMs", delayMs);
+    checkFunction("EventLoop.callLater()", "callback", callback);
+    this.#checkOpen();
+    return this.#addTimer(this.#clock.now() + (delayMs > 0 ? delayMs : 0), callback, args);
+  }
+
+  /**
+   * Schedules `callback(...args)` to run at loop time `whenMs`. A time in the
+   * past means now; `Infinity` never fires.
+   *
+   * @param whenMs The loop time in milliseconds (compare {@linkcode EventLoop.time}).
+   * @param callback The function to call.
+   * @param args Its arguments.
+   * @returns A timer handle that can cancel the call.
+   * @throws {TypeError} If `whenMs` is not a number or `callback` is not a function.
+   * @throws {RangeError} If `whenMs` is NaN.
+   * @throws {Error} If the loop is closed.
+   */
+  callAt<A extends unknown[]>(
+    whenMs: number,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    checkTime("EventLoop.callAt()", "whenMs", whenMs);
+    checkFunction("EventLoop.callAt()", "callback", callback);
+    this.#checkOpen();
+    return this.#addTimer(whenMs, callback, args);
+  }
+
+  /**
+   * Creates a pending {@linkcode Future} bound to this loop.
+   *
+   * @typeParam T The result type.
+   * @returns The future.
+   */
+  createFuture<T>(): Future<T> {
+    return hooks.createFuture(this) as Future<T>;
+  }
+
+  /**
+   * Wraps a coroutine in a {@linkcode Task} on this loop; see
+   * {@linkcode createTask}.
+   *
+   * @typeParam T The task's result type.
+   * @param coro A generator, a generator function or an async function.
+   * @param options Name and eager start.
+   * @returns The task.
+   */
+  createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+    return hooks.createTask(this, coro, options) as Task<T>;
+  }
+
+  /**
+   * Makes this the running loop until `aw` is done, and resolves with its
+   * result (or rejects with its error).
+   *
+   * @typeParam T The result type.
+   * @param aw Anything {@linkcode ensureFuture} accepts.
+   * @returns A promise of the result.
+   * @throws {Error} If the loop is closed or already running, or another loop is running.
+   */
+  runUntilComplete<T>(aw: unknown): Promise<T> {
+    this.#checkOpen();
+    if (this.#running) {
+      throw new Error("EventLoop.runUntilComplete(): this event loop is already running");
+    }
+    if (runningLoop !== null) {
+      throw new Error(
+        "EventLoop.runUntilComplete(): another event loop is running; await its work instead",
+      );
+    }
+    const future = hooks.ensureFuture(this, aw, "EventLoop.runUntilComplete()", "aw");
+    this.#running = true;
+    this.#stopRequested = false;
+    runningLoop = this;
+    return new Promise<T>((resolve, reject) => {
+      const finish = () => {
+        this.#stopRun = null;
+        this.#running = false;
+        this.#stopRequested = false;
+        if (runningLoop === this) runningLoop = null;
+      };
+      const onDone = () => {
+        if (!this.#running) return;
+        finish();
+        try {
+          resolve(future.result() as T);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      this.#stopRun = () => {
+        future.removeDoneCallback(onDone);
+        finish();
+        reject(new Error("Event loop stopped before Future completed"));
+      };
+      future.addDoneCallback(onDone);
+    });
+  }
+
+  /**
+   * Ends a pending {@linkcode EventLoop.runUntilComplete} after the current
+   * iteration; its promise rejects if the awaited future is not done.
+   * Scheduled callbacks keep running: a JavaScript loop never blocks the host.
+   */
+  stop(): void {
+    if (!this.#running) return;
+    this.#stopRequested = true;
+    this.#queueJob();
+  }
+
+  /**
+   * Whether {@linkcode EventLoop.runUntilComplete} is in progress.
+   *
+   * @returns `true` while running.
+   */
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Whether {@linkcode EventLoop.close} was called.
+   *
+   * @returns `true` once closed.
+   */
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Closes the loop: drops pending callbacks and timers and disarms the host
+   * timer. Scheduling on a closed loop throws. Idempotent.
+   *
+   * @throws {Error} If the loop is running.
+   */
+  close(): void {
+    if (this.#running) throw new Error("EventLoop.close(): cannot close a running event loop");
+    if (this.#closed) return;
+    this.#closed = true;
+    hooks.loopClosing(this);
+    for (const timer of this.#timers.toArray()) setCancelHook(timer, null);
+    this.#timers.clear();
+    this.#cancelledTimers = 0;
+    this.#disarm();
+    // Public callbacks are dropped; internal entries (future and task plumbing)
+    // still run so that nothing awaiting them hangs.
+    const ring = this.#ring;
+    const mask = this.#mask;
+    for (let i = 0; i < this.#count; i++) {
+      const at = ((this.#head + i) & mask) * 3;
+      if (ring[at] === runHandle) (ring[at + 1] as Handle).cancel();
+    }
+    if (defaultLoop === this) defaultLoop = null;
+  }
+
+  /**
+   * Sets the handler for errors nobody else can receive, or restores the
+   * default with `null`.
+   *
+   * @param handler `(loop, context) => void`, or `null`.
+   * @throws {TypeError} If `handler` is neither a function nor `null`.
+   */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null) checkFunction("EventLoop.setExceptionHandler()", "handler", handler);
+    this.#exceptionHandler = handler;
+  }
+
+  /**
+   * The handler set with {@linkcode EventLoop.setExceptionHandler}, or `null`.
+   *
+   * @returns The handler.
+   */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.#exceptionHandler;
+  }
+
+  /**
+   * Passes `context` to the loop's exception handler, or to
+   * {@linkcode EventLoop.defaultExceptionHandler} when none is set. A handler
+   * that throws is reported through the default handler, never rethrown.
+   *
+   * @param context What happened.
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this.#exceptionHandler;
+    if (handler === null) {
+      this.defaultExceptionHandler(context);
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (error) {
+      try {
+        this.defaultExceptionHandler({
+          message: "Unhandled error in exception handler",
+          exception: error,
+          context,
+        });
+      } catch {
+        // Nothing is left to report to; never break the loop over a report.
+      }
+    }
+  }
+
+  /**
+   * The default exception handler: writes the message, the context and the
+   * error's stack with `console.error`.
+   *
+   * @param context What happened.
+   */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message || "Unhandled exception in event loop"];
+    for (const key of Object.keys(context)) {
+      if (key === "message" || key === "exception") continue;
+      lines.push(`${key}: ${String(context[key])}`);
+    }
+    if ("exception" in context) {
+      const error = context.exception;
+      lines.push(error instanceof Error && error.stack ? error.stack : String(error));
+    }
+    console.error(lines.join("\n"));
+  }
+
+  /**
+   * Whether debug mode is on.
+   *
+   * @returns The flag.
+   */
+  getDebug(): boolean {
+    return this.#debug;
+  }
+
+  /**
+   * Turns debug mode on or off: slow callbacks are reported and new tasks
+   * record where they were created.
+   *
+   * @param enabled The new flag.
+   * @throws {TypeError} If `enabled` is not a boolean.
+   */
+  setDebug(enabled: boolean): void {
+    if (typeof enabled !== "boolean") {
+      throw new TypeError(
+        `EventLoop.setDebug(): 'enabled' must be a boolean, got ${describe(enabled)}`,
+      );
+    }
+    this.#debug = enabled;
+  }
+
+  /** A description like `<EventLoop running=false closed=false debug=false>`. */
+  toString(): string {
+    return `<EventLoop running=${this.#running} closed=${this.#closed} debug=${this.#debug}>`;
+  }
+
+  /** Shows the loop like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #checkOpen(): void {
+    if (this.#closed) throw new Error("Event loop is closed");
+  }
+
+  /** Appends a ready entry. Hot path: no allocation unless the ring grows. */
+  #push(fn: Entry, a: unknown, b: unknown): void {
+    if (this.#count > this.#mask) this.#grow();
+    const at = ((this.#head + this.#count) & this.#mask) * 3;
+    const ring = this.#ring;
+    ring[at] = fn;
+    ring[at + 1] = a;
+    ring[at + 2] = b;
+    this.#count++;
+    if (!this.#jobQueued) {
+      this.#jobQueued = true;
+      queueMicrotask(this.#runJob);
+    }
+  }
+
+  #grow(): void {
+    const old = this.#ring;
+    const capacity = this.#mask + 1;
+    const ring = new Array(capacity * 6);
+    for (let i = 0; i < capacity; i++) {
+      const from = ((this.#head + i) & this.#mask) * 3;
+      ring[i * 3] = old[from];
+      ring[i * 3 + 1] = old[from + 1];
+      ring[i * 3 + 2] = old[from + 2];
+    }
+    this.#ring = ring;
+    this.#head = 0;
+    this.#mask = capacity * 2 - 1;
+  }
+
+  #queueJob(): void {
+    if (!this.#jobQueued) {
+      this.#jobQueued = true;
+      queueMicrotask(this.#runJob);
+    }
+  }
+
+  /**
+   * One iteration. This is the only place where callbacks are called: due
+   * timers join the ready queue, then exactly the entries ready now run.
+   */
+  #runOnce(): void {
+    this.#jobQueued = false;
+    this.#inIteration = true;
+    if (this.#timers.size > 0) this.#collectDueTimers();
+    let n = this.#count;
+    if (this.#debug) {
+      this.#runDebug(n);
+    } else {
+      // The try is outside the loop; after a throw the loop resumes where it was.
+      while (n > 0) {
+        let fn: Entry | undefined;
+        let a: unknown;
+        try {
+          const ring = this.#ring;
+          while (n > 0) {
+            n--;
+            const at = this.#head * 3;
+            fn = ring[at] as Entry;
+            a = ring[at + 1];
+            const b = ring[at + 2];
+            ring[at] = ring[at + 1] = ring[at + 2] = undefined;
+            this.#head = (this.#head + 1) & this.#mask;
+            this.#count--;
+            fn(a, b);
+          }
+        } catch (error) {
+          this.#reportCallbackError(error, fn, a);
+        }
+      }
+    }
+    this.#inIteration = false;
+    if (this.#timersDirty) this.#rearm();
+    if (this.#stopRequested) {
+      this.#stopRequested = false;
+      this.#stopRun?.();
+    }
+    if (this.#count > 0) this.#queueJob();
+  }
+
+  #runDebug(n: number): void {
+    const now = typeof performance === "object" && typeof performance.now === "function"
+      ? () => performance.now()
+      : () => Date.now();
+    while (n > 0) {
+      n--;
+      const ring = this.#ring;
+      const at = this.#head * 3;
+      const fn = ring[at] as Entry;
+      const a = ring[at + 1];
+      const b = ring[at + 2];
+      ring[at] = ring[at + 1] = ring[at + 2] = undefined;
+      this.#head = (this.#head + 1) & this.#mask;
+      this.#count--;
+      const t0 = now();
+      try {
+        fn(a, b);
+      } catch (error) {
+        this.#reportCallbackError(error, fn, a);
+      }
+      const dt = now() - t0;
+      if (dt >= this.#slowCallbackMs) {
+        this.callExceptionHandler({
+          message: `Executing ${describeEntry(fn, a)} took ${dt.toFixed(3)} ms`,
+          ...(fn === runHandle ? { handle: a as Handle } : {}),
+        });
+      }
+    }
+  }
+
+  #reportCallbackError(error: unknown, fn: Entry | undefined, a: unknown): void {
+    const context: ExceptionContext = {
+      message: `Exception in callback ${describeEntry(fn, a)}`,
+      exception: error,
+    };
+    if (fn === runHandle) context.handle = a as Handle;
+    this.callExceptionHandler(context);
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #addTimer(
+    when: number,
+    callback: (...args: any[]) => unknown,
+    args: readonly unknown[],
+  ): TimerHandle {
+    const timer = new TimerHandle(when, callback, args);
+    this.#timers.push(timer);
+    setCancelHook(timer, this.#onTimerCancelled);
+    if (this.#timers.peek() === timer) this.#timersChanged();
+    return timer;
+  }
+
+  /** The earliest deadline changed: re-arm now, or at the end of the running iteration. */
+  #timersChanged(): void {
+    if (this.#inIteration) this.#timersDirty = true;
+    else this.#rearm();
+  }
+
+  #collectDueTimers(): void {
+    const timers = this.#timers;
+    const now = this.#clock.now();
+    for (;;) {
+      const timer = timers.peek();
+      if (timer === undefined) break;
+      if (timer.cancelled()) {
+        timers.pop();
+        this.#cancelledTimers--;
+        continue;
+      }
+      if (timer.when() > now) break;
+      timers.pop();
+      setCancelHook(timer, null);
+      this.#push(runHandle, timer, undefined);
+    }
+    this.#timersDirty = true;
+  }
+
+  /** Drops cancelled timers at the top (compacting when they dominate) and arms the host for the earliest live one. */
+  #rearm(): void {
+    this.#timersDirty = false;
+    const timers = this.#timers;
+    if (
+      timers.size > MIN_TIMERS_TO_COMPACT &&
+      this.#cancelledTimers > timers.size * CANCELLED_FRACTION_TO_COMPACT
+    ) {
+      timers.retain((t) => !t.cancelled());
+      this.#cancelledTimers = 0;
+    }
+    let head = timers.peek();
+    while (head !== undefined && head.cancelled()) {
+      timers.pop();
+      this.#cancelledTimers--;
+      head = timers.peek();
+    }
+    const when = head === undefined ? Infinity : head.when();
+    if (when === this.#armedAt) return;
+    if (when === Infinity) {
+      this.#disarm();
+      return;
+    }
+    this.#armedAt = when;
+    this.#clock.setTimer(when, this.#onTimer);
+  }
+
+  #disarm(): void {
+    if (this.#armedAt !== Infinity) {
+      this.#armedAt = Infinity;
+      this.#clock.clearTimer();
+    }
+  }
+
+  static {
+    pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
+    isOpen = (loop) => !loop.#closed;
+  }
+}
+
+function describeEntry(fn: Entry | undefined, a: unknown): string {
+  if (fn === runHandle) return handleCallbackName(a as Handle);
+  return `${fn?.name || "<anonymous>"}()`;
+}
+
+/** What futures, tasks and ensureFuture plug into the loop. Package-private. */
+export const hooks = {
+  createFuture: (_loop: EventLoop): unknown => {
+    throw new Error("futures are not loaded; import the package from mod.ts");
+  },
+  createTask: (_loop: EventLoop, _coro: unknown, _options: unknown): unknown => {
+    throw new Error("tasks are not loaded; import the package from mod.ts");
+  },
+  ensureFuture: (_loop: EventLoop, _aw: unknown, _where: string, _arg: string): Future<unknown> => {
+    throw new Error("tasks are not loaded; import the package from mod.ts");
+  },
+  loopClosing: (_loop: EventLoop): void => {},
+};
+
+/**
+ * The loop of the running {@linkcode run} call (or
+ * {@linkcode EventLoop.runUntilComplete}).
+ *
+ * Equivalent to Python's `asyncio.get_running_loop()`.
+ *
+ * @returns The running loop.
+ * @throws {Error} If no loop is running.
+ *
+ * @example Inside run()
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * await asyncio.run(function* () {
+ *   const loop = asyncio.getRunningLoop();
+ *   assert.ok(loop.isRunning());
+ * });
+ * assert.throws(() => asyncio.getRunningLoop(), /no running event loop/);
+ * ```
+ */
+export function getRunningLoop(): EventLoop {
+  if (runningLoop === null) {
+    throw new Error("getRunningLoop(): no running event loop; call it inside asyncio.run()");
+  }
+  return runningLoop;
+}
+
+/**
+ * The current loop: the running one, else the default loop (created on
+ * first use, on the real clock). Top-level functions such as
+ * {@linkcode sleep} and {@linkcode createTask} use it.
+ *
+ * Equivalent to Python's `asyncio.get_event_loop()`, except that there is
+ * always a loop to return.
+ *
+ * @returns The current loop.
+ *
+ * @example Outside run(), the default loop
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const loop = asyncio.getEventLoop();
+ * assert.equal(asyncio.getEventLoop(), loop);
+ * assert.equal(loop.isRunning(), false);
+ * ```
+ */
+export function getEventLoop(): EventLoop {
+  if (runningLoop !== null) return runningLoop;
+  if (defaultLoop === null) defaultLoop = new EventLoop();
+  return defaultLoop;
+}
+
+/** The running loop or `null`. Package-private. */
+export function peekRunningLoop(): EventLoop | null {
+  return runningLoop;
+}

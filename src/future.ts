@@ -1,0 +1,628 @@
+/**
+ * Future: a result that will be set later, awaitable with `await` and with
+ * `yield*` from a generator coroutine.
+ *
+ * @module
+ */
+
+import { type EventLoop, getEventLoop, hooks, isOpen, pushEntry } from "./event_loop.ts";
+import { CancelledError, InvalidStateError } from "./errors.ts";
+import { checkFunction, checkOptions, describe } from "./_validate.ts";
+
+const PENDING = 0;
+const FINISHED = 1;
+const FAILED = 2;
+const CANCELLED = 3;
+const STATE_NAMES = ["pending", "finished", "finished", "cancelled"];
+
+/** Flag: the exception is set and nobody has looked at it yet. */
+const LOG_EXCEPTION = 1;
+/** Flag: a zero-delay sleep, completed by a ready entry; task wake-ups run inline (see sleep.ts). */
+const YIELD_ONCE = 2;
+/** Flag: a promise was handed out for this future, so a failure will reach someone. */
+const RETRIEVING = 4;
+
+// deno-lint-ignore no-explicit-any
+type InternalCallback = (arg: any, future: Future<any>) => void;
+// deno-lint-ignore no-explicit-any
+type DoneCallback = (future: Future<any>) => unknown;
+
+/** Options for {@linkcode Future}. */
+export interface FutureOptions {
+  /**
+   * The loop whose iterations run the done callbacks.
+   *
+   * @default {the current loop ({@linkcode getEventLoop})}
+   */
+  loop?: EventLoop;
+}
+
+// Package-private accessors, assigned in the class's static block.
+/** Completes a future with a result, skipping the public checks. */
+export let resolveFuture: <T>(future: Future<T>, value: T) => void;
+/** Completes a future with an exception, skipping the public checks. */
+export let failFuture: (future: Future<unknown>, exception: unknown) => void;
+/** Cancels a pending future with a given CancelledError (keeps its cause). */
+export let cancelFutureWith: (future: Future<unknown>, error: CancelledError) => void;
+/** Adds an internal callback `fn(arg, future)`; `arg` must not be undefined. */
+export let addCallback: <A>(
+  future: Future<unknown>,
+  fn: (arg: A, future: Future<unknown>) => void,
+  arg: A,
+) => void;
+/** Removes internal callbacks added with the same `fn` and `arg`. */
+export let removeCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => number;
+/** Marks a future as a zero-delay sleep. */
+export let markYieldOnce: (future: Future<unknown>) => void;
+/** Whether a future is a zero-delay sleep. */
+export let isYieldOnce: (future: Future<unknown>) => boolean;
+/** The message given to `cancel()`. */
+export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
+/** The CancelledError a cancelled future raises (made once, then reused). */
+export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
+/** Marks a future's exception as retrieved without reading it. */
+export let silence: (future: Future<unknown>) => void;
+let loopOf: (future: Future<unknown>) => EventLoop;
+
+/**
+ * The iterator result a pending future hands to `yield*`. One shared object
+ * (its `value` set just before it is returned) so that suspending a task
+ * allocates no result object; the task reads it at once. Its identity also
+ * tells the task that the future came through `yield*`, not a bare `yield`.
+ */
+export const SUSPEND: { done: false; value: Future<unknown> | undefined } = {
+  done: false,
+  value: undefined,
+};
+
+/** What `yield* future` iterates: suspends once while pending, then returns the result. */
+class FutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
+  #future: Future<T>;
+
+  constructor(future: Future<T>) {
+    this.#future = future;
+  }
+
+  next(): IteratorResult<Future<unknown>, T> {
+    const future = this.#future;
+    if (!future.done()) {
+      SUSPEND.value = future;
+      return SUSPEND as IteratorYieldResult<Future<unknown>>;
+    }
+    return { done: true, value: future.result() };
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    // Rethrow at the `yield*`: this is how a task delivers cancellation.
+    throw error;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/**
+ * A result that will be available later: set by `setResult`,
+ * `setException` or `cancel`, observed by done callbacks, `await`,
+ * `then`, and `yield*` inside a generator task.
+ *
+ * Done callbacks never run synchronously from `setResult`: they are
+ * scheduled on the loop with `callSoon` and run in its next iteration.
+ *
+ * Equivalent to Python's `asyncio.Future`; it also implements
+ * `PromiseLike` (plus `catch` and `finally`) and `Iterable` for `yield*`.
+ *
+ * @typeParam T The result type.
+ *
+ * @example Setting and awaiting a result
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const fut = new asyncio.Future<string>();
+ * setTimeout(() => fut.setResult("ready"), 0);
+ * assert.equal(await fut, "ready");
+ * assert.equal(fut.result(), "ready");
+ * ```
+ *
+ * @example Waiting with yield* in a generator task
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const answer = await asyncio.run(function* () {
+ *   const fut = asyncio.getRunningLoop().createFuture<number>();
+ *   asyncio.getRunningLoop().callSoon(() => fut.setResult(42));
+ *   const value: number = yield* fut;
+ *   return value;
+ * });
+ * assert.equal(answer, 42);
+ * ```
+ */
+export class Future<T> implements PromiseLike<T> {
+  #loop: EventLoop;
+  #state = PENDING;
+  #flags = 0;
+  /** The result, the exception, or (cancelled) the CancelledError once made. */
+  #value: unknown = undefined;
+  #cancelMessage: string | undefined = undefined;
+  // Callbacks: the first pair in fields (the common single waiter allocates
+  // nothing), the rest in an array of [fn, arg, fn, arg, ...]. A user callback
+  // has arg === undefined and is called as fn(future).
+  #fn0: InternalCallback | DoneCallback | null = null;
+  #arg0: unknown = undefined;
+  #more: unknown[] | null = null;
+  #promise: Promise<T> | null = null;
+
+  /**
+   * Creates a pending future.
+   *
+   * @param options The loop to bind to.
+   * @throws {TypeError} If `options.loop` is not an {@linkcode EventLoop}.
+   */
+  constructor(options?: FutureOptions) {
+    if (options === undefined) {
+      this.#loop = getEventLoop();
+    } else {
+      checkOptions("Cannot create Future", options);
+      const loop = options.loop;
+      if (loop === undefined) this.#loop = getEventLoop();
+      else if (!isEventLoop(loop)) {
+        throw new TypeError(
+          `Cannot create Future: 'loop' must be an EventLoop, got ${describe(loop)}`,
+        );
+      } else this.#loop = loop;
+    }
+  }
+
+  /**
+   * Whether the future has a result, an exception, or was cancelled.
+   *
+   * @returns `true` once done.
+   */
+  done(): boolean {
+    return this.#state !== PENDING;
+  }
+
+  /**
+   * Whether the future was cancelled.
+   *
+   * @returns `true` if cancelled.
+   */
+  cancelled(): boolean {
+    return this.#state === CANCELLED;
+  }
+
+  /**
+   * The result. Reading it counts as retrieving the exception, if any.
+   *
+   * @returns The value given to `setResult`.
+   * @throws {InvalidStateError} If the future is pending.
+   * @throws {CancelledError} If the future was cancelled.
+   * @throws {unknown} The future's exception, if it failed.
+   */
+  result(): T {
+    const state = this.#state;
+    if (state === FINISHED) return this.#value as T;
+    if (state === FAILED) {
+      if (this.#flags & LOG_EXCEPTION) this.#retrieved();
+      throw this.#value;
+    }
+    if (state === CANCELLED) throw this.#cancelledError();
+    throw new InvalidStateError("Future.result(): the result is not set yet");
+  }
+
+  /**
+   * The exception, or `undefined` when the future succeeded. Counts as
+   * retrieving it.
+   *
+   * @returns The exception given to `setException`, or `undefined`.
+   * @throws {InvalidStateError} If the future is pending.
+   * @throws {CancelledError} If the future was cancelled.
+   */
+  exception(): unknown {
+    const state = this.#state;
+    if (state === FINISHED) return undefined;
+    if (state === FAILED) {
+      if (this.#flags & LOG_EXCEPTION) this.#retrieved();
+      return this.#value;
+    }
+    if (state === CANCELLED) throw this.#cancelledError();
+    throw new InvalidStateError("Future.exception(): the exception is not set yet");
+  }
+
+  /**
+   * Marks the future done with `value` and schedules its done callbacks.
+   *
+   * @param value The result.
+   * @throws {InvalidStateError} If the future is already done.
+   */
+  setResult(value: T): void;
+  /** Marks a `Future<void>` done. */
+  setResult(this: Future<void>): void;
+  setResult(value?: T): void {
+    if (this.#state !== PENDING) {
+      throw new InvalidStateError(`Future.setResult(): the future is already ${this.#stateName()}`);
+    }
+    this.#finish(FINISHED, value);
+  }
+
+  /**
+   * Marks the future failed with `exception` and schedules its done
+   * callbacks. If nobody retrieves the exception, it is reported to the
+   * loop's exception handler.
+   *
+   * @param exception The error (anything but `undefined`).
+   * @throws {InvalidStateError} If the future is already done.
+   * @throws {TypeError} If `exception` is `undefined`.
+   */
+  setException(exception: unknown): void {
+    if (this.#state !== PENDING) {
+      throw new InvalidStateError(
+        `Future.setException(): the future is already ${this.#stateName()}`,
+      );
+    }
+    if (exception === undefined) {
+      throw new TypeError("Future.setException(): 'exception' must not be undefined");
+    }
+    // As in Python, even a CancelledError is stored as the exception: the
+    // future is then done but not cancelled(), and awaiting it raises it.
+    this.#fail(exception);
+  }
+
+  /**
+   * Cancels the future and schedules its done callbacks.
+   *
+   * @param msg A message for the {@linkcode CancelledError}.
+   * @returns `false` if the future was already done, else `true`.
+   * @throws {TypeError} If `msg` is neither a string nor `undefined`.
+   */
+  cancel(msg?: string): boolean {
+    if (msg !== undefined && typeof msg !== "string") {
+      throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
+    }
+    if (this.#flags & LOG_EXCEPTION) this.#retrieved();
+    if (this.#state !== PENDING) return false;
+    this.#cancelMessage = msg;
+    this.#finish(CANCELLED, undefined);
+    return true;
+  }
+
+  /**
+   * Calls `callback(future)` once the future is done, in a later loop
+   * iteration (at once scheduled if it is already done).
+   *
+   * @param callback The function to call.
+   * @throws {TypeError} If `callback` is not a function.
+   */
+  addDoneCallback(callback: (future: this) => unknown): void {
+    checkFunction("Future.addDoneCallback()", "callback", callback);
+    if (this.#state !== PENDING) {
+      pushEntry(this.#loop, callback, this, undefined);
+      return;
+    }
+    this.#addCallback(callback, undefined);
+  }
+
+  /**
+   * Removes every registration of `callback`.
+   *
+   * @param callback The function given to {@linkcode Future.addDoneCallback}.
+   * @returns How many registrations were removed.
+   */
+  removeDoneCallback(callback: (future: this) => unknown): number {
+    return this.#removeCallback(callback, undefined);
+  }
+
+  /**
+   * The loop the future is bound to.
+   *
+   * @returns The loop.
+   */
+  getLoop(): EventLoop {
+    return this.#loop;
+  }
+
+  /**
+   * Promise interoperability: `await future` and `future.then(...)`.
+   * A cancelled future rejects with {@linkcode CancelledError}.
+   *
+   * @typeParam R1 The fulfilment handler's result.
+   * @typeParam R2 The rejection handler's result.
+   * @param onfulfilled Called with the result.
+   * @param onrejected Called with the exception.
+   * @returns A promise, as `Promise.prototype.then`.
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    // deno-lint-ignore no-explicit-any
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#asPromise().then(onfulfilled, onrejected);
+  }
+
+  /**
+   * Promise interoperability: like `Promise.prototype.catch`.
+   *
+   * @typeParam R The rejection handler's result.
+   * @param onrejected Called with the exception.
+   * @returns A promise.
+   */
+  // deno-lint-ignore no-explicit-any
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.#asPromise().catch(onrejected);
+  }
+
+  /**
+   * Promise interoperability: like `Promise.prototype.finally`.
+   *
+   * @param onfinally Called when the future is done.
+   * @returns A promise.
+   */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onfinally);
+  }
+
+  /**
+   * Lets a generator coroutine wait with `const x = yield* future`: the task
+   * suspends until the future is done, then gets its result or its exception.
+   *
+   * @returns An iterator that yields the future once while it is pending.
+   */
+  [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    return new FutureIterator(this);
+  }
+
+  /** A description like Python's repr: `<Future finished result=1>`. */
+  toString(): string {
+    return `<${this.constructor.name} ${this.#stateName()}${this.#describeState()}>`;
+  }
+
+  /** Shows the future like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** Shows the future like Python's repr in Node's inspector. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #stateName(): string {
+    return STATE_NAMES[this.#state];
+  }
+
+  #describeState(): string {
+    if (this.#state === FINISHED) return ` result=${short(this.#value)}`;
+    if (this.#state === FAILED) return ` exception=${short(this.#value)}`;
+    return "";
+  }
+
+  #finish(state: number, value: unknown): void {
+    this.#state = state;
+    this.#value = value;
+    const fn0 = this.#fn0;
+    if (fn0 === null) return;
+    const loop = this.#loop;
+    const inline = (this.#flags & YIELD_ONCE) !== 0;
+    this.#fn0 = null;
+    const arg0 = this.#arg0;
+    this.#arg0 = undefined;
+    this.#schedule(loop, fn0, arg0, inline);
+    const more = this.#more;
+    if (more !== null) {
+      this.#more = null;
+      for (let i = 0; i < more.length; i += 2) {
+        this.#schedule(loop, more[i] as InternalCallback, more[i + 1], inline);
+      }
+    }
+  }
+
+  #schedule(
+    loop: EventLoop,
+    fn: InternalCallback | DoneCallback,
+    arg: unknown,
+    inline: boolean,
+  ): void {
+    if (arg === undefined) pushEntry(loop, fn, this, undefined);
+    else if (inline) (fn as InternalCallback)(arg, this);
+    else pushEntry(loop, fn, arg, this);
+  }
+
+  #fail(exception: unknown): void {
+    if ((this.#flags & RETRIEVING) === 0) {
+      this.#flags |= LOG_EXCEPTION;
+      track(this, this.#loop, exception);
+    }
+    this.#finish(FAILED, exception);
+  }
+
+  #cancelWith(error: CancelledError): void {
+    this.#cancelMessage = error.message || undefined;
+    this.#finish(CANCELLED, error);
+  }
+
+  #cancelledError(): CancelledError {
+    let error = this.#value as CancelledError | undefined;
+    if (error === undefined) {
+      error = new CancelledError(this.#cancelMessage);
+      this.#value = error;
+    }
+    return error;
+  }
+
+  #retrieved(): void {
+    this.#flags &= ~LOG_EXCEPTION;
+    untrack(this);
+  }
+
+  #addCallback(fn: InternalCallback | DoneCallback, arg: unknown): void {
+    if (this.#fn0 === null && this.#more === null) {
+      this.#fn0 = fn;
+      this.#arg0 = arg;
+    } else if (this.#more === null) {
+      this.#more = [fn, arg];
+    } else {
+      this.#more.push(fn, arg);
+    }
+  }
+
+  #removeCallback(fn: unknown, arg: unknown): number {
+    let removed = 0;
+    let pairs: unknown[] = [];
+    if (this.#fn0 !== null) pairs.push(this.#fn0, this.#arg0);
+    if (this.#more !== null) pairs = pairs.concat(this.#more);
+    const kept: unknown[] = [];
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === fn && pairs[i + 1] === arg) removed++;
+      else kept.push(pairs[i], pairs[i + 1]);
+    }
+    if (removed === 0) return 0;
+    this.#fn0 = null;
+    this.#arg0 = undefined;
+    this.#more = null;
+    for (let i = 0; i < kept.length; i += 2) {
+      this.#addCallback(kept[i] as InternalCallback, kept[i + 1]);
+    }
+    return removed;
+  }
+
+  #asPromise(): Promise<T> {
+    let promise = this.#promise;
+    if (promise !== null) return promise;
+    const state = this.#state;
+    if (state === FINISHED) {
+      promise = Promise.resolve(this.#value as T);
+    } else if (state === PENDING) {
+      promise = new Promise<T>((resolve, reject) => {
+        this.#addCallback(settlePromise, { resolve, reject });
+      });
+    } else {
+      // Rejected now; the caller attaches its handlers in the same turn.
+      try {
+        this.result();
+        promise = Promise.resolve(this.#value as T);
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+    }
+    // Awaiting counts as retrieving, even if the failure comes later.
+    this.#flags |= RETRIEVING;
+    this.#promise = promise;
+    return promise;
+  }
+
+  static {
+    resolveFuture = (future, value) => future.#finish(FINISHED, value);
+    failFuture = (future, exception) => future.#fail(exception);
+    cancelFutureWith = (future, error) => future.#cancelWith(error);
+    addCallback = (future, fn, arg) => future.#addCallback(fn, arg);
+    removeCallback = (future, fn, arg) => future.#removeCallback(fn, arg);
+    markYieldOnce = (future) => {
+      future.#flags |= YIELD_ONCE;
+    };
+    isYieldOnce = (future) => (future.#flags & YIELD_ONCE) !== 0;
+    cancelMessageOf = (future) => future.#cancelMessage;
+    cancelledErrorOf = (future) => future.#cancelledError();
+    silence = (future) => {
+      if (future.#flags & LOG_EXCEPTION) future.#retrieved();
+    };
+    loopOf = (future) => future.#loop;
+    hooks.createFuture = (loop) => new Future({ loop });
+  }
+}
+
+function settlePromise(
+  resolvers: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
+  future: Future<unknown>,
+): void {
+  try {
+    resolvers.resolve(future.result());
+  } catch (error) {
+    resolvers.reject(error);
+  }
+}
+
+function isEventLoop(value: unknown): value is EventLoop {
+  return value !== null && typeof value === "object" &&
+    typeof (value as EventLoop).callSoon === "function" &&
+    typeof (value as EventLoop).time === "function";
+}
+
+function short(value: unknown): string {
+  if (value instanceof Error) return `${value.name}(${JSON.stringify(value.message)})`;
+  try {
+    const text = typeof value === "string" ? JSON.stringify(value) : String(value);
+    return text.length > 60 ? text.slice(0, 57) + "..." : text;
+  } catch {
+    return describe(value);
+  }
+}
+
+// ------------------------------------------------- unretrieved exceptions
+//
+// A failed future registers here until someone looks at its exception. Two
+// ways to report one nobody looked at: when the future is garbage-collected
+// (FinalizationRegistry, where the host has it), and when its loop closes,
+// which `run()` does on the way out, so nothing fails silently even if GC
+// never comes. Only failures pay for this.
+
+interface Unretrieved {
+  loop: EventLoop;
+  exception: unknown;
+  message: string;
+}
+
+const refs = new Set<WeakRef<Future<unknown>> | Future<unknown>>();
+const refOf = new WeakMap<Future<unknown>, WeakRef<Future<unknown>> | Future<unknown>>();
+const registry = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry<Unretrieved>((held) => report(held, undefined))
+  : null;
+
+function reportMessage(future: Future<unknown>): string {
+  return `${future.constructor.name === "Task" ? "Task" : "Future"} exception was never retrieved`;
+}
+
+function track(future: Future<unknown>, loop: EventLoop, exception: unknown): void {
+  const ref = typeof WeakRef === "function" ? new WeakRef(future) : future;
+  refs.add(ref);
+  refOf.set(future, ref);
+  // The held value must not point at the future, or it would never be collected.
+  registry?.register(future, { loop, exception, message: reportMessage(future) }, future);
+}
+
+function untrack(future: Future<unknown>): void {
+  const ref = refOf.get(future);
+  if (ref === undefined) return;
+  refOf.delete(future);
+  refs.delete(ref);
+  registry?.unregister(future);
+}
+
+function report(held: Unretrieved, future: Future<unknown> | undefined): void {
+  const context: Record<string, unknown> = { message: held.message, exception: held.exception };
+  if (future !== undefined) {
+    context.future = future;
+    if (future.constructor.name === "Task") context.task = future;
+  }
+  held.loop.callExceptionHandler(context as { message: string });
+}
+
+/** Reports, once, every failed future of `loop` whose exception nobody retrieved. */
+function reportUnretrieved(loop: EventLoop): void {
+  for (const ref of [...refs]) {
+    const future = ref instanceof Future ? ref : (ref as WeakRef<Future<unknown>>).deref();
+    if (future === undefined) {
+      refs.delete(ref);
+      continue;
+    }
+    if (loopOf(future) !== loop) continue;
+    const exception = future.exception(); // also untracks it
+    report({ loop, exception, message: reportMessage(future) }, future);
+  }
+}
+
+hooks.loopClosing = reportUnretrieved;

@@ -1,0 +1,246 @@
+/**
+ * gather(): wait for many awaitables and collect their results in order.
+ *
+ * @module
+ */
+
+import { getEventLoop } from "./event_loop.ts";
+import {
+  addCallback,
+  cancelledErrorOf,
+  cancelMessageOf,
+  failFuture,
+  Future,
+  resolveFuture,
+} from "./future.ts";
+import { type Awaitable, type AwaitedResult, toFuture } from "./ensure_future.ts";
+import { CancelledError } from "./errors.ts";
+import { checkOptions, describe } from "./_validate.ts";
+
+/** Options for {@linkcode gather}. */
+export interface GatherOptions {
+  /**
+   * Put exceptions (and the {@linkcode CancelledError} of a cancelled
+   * child) in the result array instead of failing on the first one.
+   *
+   * @default {false}
+   */
+  returnExceptions?: boolean;
+}
+
+/**
+ * The result of {@linkcode gather}: the tuple of results, in input order.
+ *
+ * @typeParam A The tuple of awaitables.
+ */
+export type GatherResult<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: AwaitedResult<A[K]>;
+};
+
+/**
+ * The result of {@linkcode gather} with `returnExceptions: true`: each slot
+ * holds a result or the exception of that child.
+ *
+ * @typeParam A The tuple of awaitables.
+ */
+export type GatherSettledResult<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: AwaitedResult<A[K]> | Error;
+};
+
+/**
+ * The future gather returns: cancelling it cancels every child not yet done.
+ */
+class GatheringFuture<T> extends Future<T> {
+  children: Future<unknown>[];
+  returnExceptions: boolean;
+  /** Distinct children (an awaitable listed twice is one child). */
+  count = 0;
+  finished = 0;
+  cancelRequested = false;
+
+  constructor(children: Future<unknown>[], returnExceptions: boolean) {
+    super({ loop: children[0].getLoop() });
+    this.children = children;
+    this.returnExceptions = returnExceptions;
+  }
+
+  override cancel(msg?: string): boolean {
+    if (this.done()) return false;
+    let cancelled = false;
+    for (const child of this.children) {
+      if (child.cancel(msg)) cancelled = true;
+    }
+    // When a child was actually cancelled, the gather must end in
+    // cancellation even with returnExceptions (Python's bpo-32684).
+    if (cancelled) this.cancelRequested = true;
+    return cancelled;
+  }
+}
+
+/**
+ * Runs awaitables concurrently and resolves to their results, in input
+ * order, as a typed tuple.
+ *
+ * Generators and functions are wrapped in tasks; futures and tasks are
+ * waited on as they are; promises are followed. Without
+ * `returnExceptions`, the first exception (or a child's cancellation)
+ * fails the gather at once and the other children keep running. With it,
+ * exceptions and `CancelledError`s take their place in the results.
+ * Cancelling the returned future cancels every child not yet done.
+ *
+ * Equivalent to Python's `asyncio.gather(*aws, return_exceptions=...)`,
+ * with the awaitables passed as one array.
+ *
+ * @typeParam A The tuple of awaitables.
+ * @param aws The awaitables.
+ * @param options `returnExceptions`.
+ * @returns A future of the results.
+ * @throws {TypeError} If `aws` is not iterable or holds something not awaitable.
+ *
+ * @example A typed tuple of results
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const [n, s] = await asyncio.run(function* () {
+ *   return yield* asyncio.gather([
+ *     (function* () {
+ *       yield* asyncio.sleep(0);
+ *       return 1;
+ *     })(),
+ *     async () => "two",
+ *   ]);
+ * });
+ * const sum: number = n + 1;
+ * assert.equal(sum, 2);
+ * assert.equal(s, "two");
+ * ```
+ *
+ * @example Collecting failures with returnExceptions
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const results = await asyncio.run(() =>
+ *   asyncio.gather([
+ *     async () => 1,
+ *     async () => {
+ *       throw new Error("boom");
+ *     },
+ *   ], { returnExceptions: true })
+ * );
+ * assert.equal(results[0], 1);
+ * assert.ok(results[1] instanceof Error);
+ * ```
+ */
+export function gather<const A extends readonly Awaitable<unknown>[]>(
+  aws: A,
+  options: GatherOptions & { returnExceptions: true },
+): Future<GatherSettledResult<A>>;
+export function gather<const A extends readonly Awaitable<unknown>[]>(
+  aws: A,
+  options?: GatherOptions,
+): Future<GatherResult<A>>;
+export function gather(
+  aws: Iterable<Awaitable<unknown>>,
+  options?: GatherOptions,
+): Future<unknown[]> {
+  let returnExceptions = false;
+  if (options !== undefined) {
+    checkOptions("gather()", options);
+    if (options.returnExceptions !== undefined) {
+      if (typeof options.returnExceptions !== "boolean") {
+        throw new TypeError(
+          `gather(): 'returnExceptions' must be a boolean, got ${
+            describe(options.returnExceptions)
+          }`,
+        );
+      }
+      returnExceptions = options.returnExceptions;
+    }
+  }
+  const items = toArray(aws);
+  if (items.length === 0) {
+    const outer = new Future<unknown[]>({ loop: getEventLoop() });
+    resolveFuture(outer, []);
+    return outer;
+  }
+  // An awaitable listed twice is one child (Python's arg_to_fut).
+  const seen = new Map<unknown, Future<unknown>>();
+  const children = new Array<Future<unknown>>(items.length);
+  const fresh: Future<unknown>[] = [];
+  // The loop of the first future given, else the current one (as Python).
+  const first = items[0];
+  const loop = first instanceof Future ? first.getLoop() : getEventLoop();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    let child = seen.get(item);
+    if (child === undefined) {
+      child = toFuture(loop, item, "gather()", `aws[${i}]`);
+      seen.set(item, child);
+      fresh.push(child);
+    }
+    children[i] = child;
+  }
+  const outer = new GatheringFuture<unknown[]>(children, returnExceptions);
+  outer.count = fresh.length;
+  const done: Future<unknown>[] = [];
+  for (const child of fresh) {
+    if (child.done()) done.push(child);
+    else addCallback(child, childDone, outer);
+  }
+  // Children already done are counted now, so a gather of done futures
+  // completes at once (Python 3.12+).
+  for (const child of done) childDone(outer, child);
+  return outer;
+}
+
+function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): void {
+  outer.finished++;
+  if (outer.done()) {
+    // Mark the exception retrieved: the gather already reported its outcome.
+    if (!child.cancelled()) child.exception();
+    return;
+  }
+  if (!outer.returnExceptions) {
+    if (child.cancelled()) {
+      failFuture(outer, cancelledErrorOf(child));
+      return;
+    }
+    const error = child.exception();
+    if (error !== undefined) {
+      failFuture(outer, error);
+      return;
+    }
+  }
+  if (outer.finished < outer.count) return;
+  const children = outer.children;
+  const results = new Array<unknown>(children.length);
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    if (c.cancelled()) {
+      results[i] = cancelledErrorOf(c);
+    } else {
+      const error = c.exception();
+      results[i] = error === undefined ? c.result() : error;
+    }
+  }
+  if (outer.cancelRequested) {
+    // Cancelled while children finished: the gather ends in cancellation
+    // anyway, with the message of the last child (as Python does).
+    failFuture(outer, new CancelledError(cancelMessageOf(children[children.length - 1])));
+  } else {
+    resolveFuture(outer, results);
+  }
+}
+
+function toArray(aws: Iterable<Awaitable<unknown>>): Awaitable<unknown>[] {
+  if (Array.isArray(aws)) return aws;
+  if (
+    aws !== null && typeof aws === "object" &&
+    typeof (aws as Iterable<unknown>)[Symbol.iterator] === "function" && !(aws instanceof Future)
+  ) {
+    return Array.from(aws);
+  }
+  throw new TypeError(`gather(): 'aws' must be an array of awaitables, got ${describe(aws)}`);
+}

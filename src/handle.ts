@@ -1,0 +1,186 @@
+/**
+ * Handles returned by the event loop's scheduling methods.
+ *
+ * @module
+ */
+
+// deno-lint-ignore no-explicit-any
+type Callback = (...args: any[]) => unknown;
+
+/** Called by a timer handle when it is cancelled while it sits in a loop's timer heap. */
+type CancelHook = (handle: TimerHandle) => void;
+
+let nextTimerSeq = 0;
+
+/** Runs a handle's callback (the loop catches what it throws). Package-private. */
+export let runHandle: (handle: Handle) => void;
+/** Describes a handle's callback for reports. Package-private. */
+export let handleCallbackName: (handle: Handle) => string;
+/** Heap order of timers: deadline, then scheduling order. Package-private. */
+export let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
+/** Sets or clears the hook a timer calls when cancelled while in a heap. Package-private. */
+export let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
+
+/**
+ * A callback scheduled with {@linkcode EventLoop.callSoon}. Cancelling it
+ * before the loop reaches it means it never runs.
+ *
+ * Equivalent to Python's `asyncio.Handle`.
+ *
+ * @example Cancelling a scheduled callback
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const loop = new asyncio.EventLoop();
+ * const calls: string[] = [];
+ * loop.callSoon(() => calls.push("kept"));
+ * const handle = loop.callSoon(() => calls.push("dropped"));
+ * handle.cancel();
+ * assert.ok(handle.cancelled());
+ * const done = loop.createFuture<void>();
+ * loop.callSoon(() => done.setResult());
+ * await loop.runUntilComplete(done);
+ * assert.deepEqual(calls, ["kept"]);
+ * loop.close();
+ * ```
+ */
+export class Handle {
+  #callback: Callback | null;
+  #args: readonly unknown[];
+  #cancelled = false;
+
+  /**
+   * Wraps a callback and its arguments. Handles are made by the event loop;
+   * user code receives them from `callSoon`, `callLater` and `callAt`.
+   *
+   * @param callback The function to call.
+   * @param args The arguments to call it with.
+   */
+  constructor(callback: Callback, args: readonly unknown[]) {
+    this.#callback = callback;
+    this.#args = args;
+  }
+
+  /** Prevents the callback from running, if it has not run yet. */
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    // Drop the references so a cancelled handle keeps nothing alive.
+    this.#callback = null;
+    this.#args = [];
+  }
+
+  /**
+   * Whether {@linkcode Handle.cancel} was called.
+   *
+   * @returns `true` once cancelled.
+   */
+  cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** A description like `<Handle tick()>`, as Python's repr. */
+  toString(): string {
+    return `<${this.#describe()}>`;
+  }
+
+  /** Shows the handle like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  #describe(): string {
+    const kind = this.constructor.name;
+    if (this.#cancelled) return `${kind} cancelled`;
+    const cb = this.#callback;
+    return `${kind} ${cb?.name || "<anonymous>"}()`;
+  }
+
+  static {
+    runHandle = (handle: Handle): void => {
+      const cb = handle.#callback;
+      if (cb === null) return;
+      if (handle instanceof TimerHandle) {
+        // A timer runs once; drop the references afterwards.
+        handle.#callback = null;
+        const args = handle.#args;
+        handle.#args = [];
+        cb(...args);
+      } else {
+        cb(...handle.#args);
+      }
+    };
+    handleCallbackName = (handle: Handle): string => handle.#describe();
+  }
+}
+
+/**
+ * A callback scheduled for a point in time with
+ * {@linkcode EventLoop.callLater} or {@linkcode EventLoop.callAt}.
+ *
+ * Equivalent to Python's `asyncio.TimerHandle`; `when()` is in milliseconds
+ * of loop time.
+ *
+ * @example Reading a timer's deadline
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock();
+ * const loop = new asyncio.EventLoop({ clock });
+ * const timer = loop.callLater(250, () => {});
+ * assert.equal(timer.when(), loop.time() + 250);
+ * timer.cancel();
+ * loop.close();
+ * ```
+ */
+export class TimerHandle extends Handle {
+  #when: number;
+  #seq: number = nextTimerSeq++;
+  #onCancel: CancelHook | null = null;
+
+  /**
+   * Wraps a callback to run at loop time `when`. Made by the event loop.
+   *
+   * @param when The loop time (ms) at which to run.
+   * @param callback The function to call.
+   * @param args The arguments to call it with.
+   */
+  constructor(when: number, callback: Callback, args: readonly unknown[]) {
+    super(callback, args);
+    this.#when = when;
+  }
+
+  /**
+   * The loop time, in milliseconds, at which the callback is due.
+   *
+   * @returns The deadline.
+   */
+  when(): number {
+    return this.#when;
+  }
+
+  /** Prevents the callback from running, if it has not run yet. */
+  override cancel(): void {
+    if (this.cancelled()) return;
+    super.cancel();
+    const hook = this.#onCancel;
+    if (hook !== null) {
+      this.#onCancel = null;
+      hook(this);
+    }
+  }
+
+  override toString(): string {
+    return `<${handleCallbackName(this)} when=${this.#when}>`;
+  }
+
+  static {
+    timerLess = (a: TimerHandle, b: TimerHandle): boolean =>
+      a.#when < b.#when || (a.#when === b.#when && a.#seq < b.#seq);
+    setCancelHook = (handle: TimerHandle, hook: CancelHook | null): void => {
+      handle.#onCancel = hook;
+    };
+  }
+}

@@ -1,0 +1,633 @@
+/**
+ * Task: runs a coroutine on the event loop. This file holds the only code
+ * that starts, resumes or throws into a coroutine.
+ *
+ * @module
+ */
+
+import { type EventLoop, getEventLoop, hooks, pushEntry } from "./event_loop.ts";
+import {
+  addCallback,
+  cancelFutureWith,
+  failFuture,
+  Future,
+  isYieldOnce,
+  resolveFuture,
+  SUSPEND,
+} from "./future.ts";
+import { CancelledError } from "./errors.ts";
+import { checkOptions, describe } from "./_validate.ts";
+
+/**
+ * A generator coroutine: a `function*` body that waits with `yield*` on
+ * futures and tasks and returns the task's result.
+ *
+ * @typeParam T The result type.
+ */
+export type Coroutine<T> = Generator<unknown, T, unknown>;
+
+/**
+ * What a task runs: a generator object, or a function the task calls once,
+ * on its first step, with its {@linkcode Task.signal}: a generator function,
+ * or an async function (any function returning a promise).
+ *
+ * A function that declares no parameters (`fn.length === 0`) is called
+ * without one, so no `AbortSignal` is created for it; declare the parameter
+ * to receive it, or read {@linkcode Task.signal}.
+ *
+ * @typeParam T The task's result type.
+ */
+export type TaskCoroutine<T> =
+  | Coroutine<T>
+  | ((signal: AbortSignal) => Coroutine<T> | PromiseLike<T> | T);
+
+/** Options for {@linkcode createTask} and {@linkcode Task}. */
+export interface TaskOptions {
+  /**
+   * The task's name, shown by `toString()` and in reports.
+   *
+   * @default {"Task-<n>", numbered in creation order}
+   */
+  name?: string;
+  /**
+   * Run the first step synchronously inside `createTask`, like Python 3.12's
+   * eager tasks: a coroutine that finishes without waiting never touches the loop.
+   *
+   * @default {false}
+   */
+  eager?: boolean;
+  /**
+   * The loop to run on.
+   *
+   * @default {the current loop ({@linkcode getEventLoop})}
+   */
+  loop?: EventLoop;
+}
+
+/** Marks "no exception to throw in" for a step. */
+const NO_ERROR: unique symbol = Symbol("no error");
+
+let taskCounter = 0;
+let current: Task<unknown> | null = null;
+
+// Ready-queue entries for tasks, assigned in Task's static block.
+// deno-lint-ignore no-explicit-any
+let stepTask: (task: Task<any>, error: unknown) => void;
+// deno-lint-ignore no-explicit-any
+let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
+
+/**
+ * A coroutine scheduled on the event loop, and the {@linkcode Future} of its
+ * result.
+ *
+ * State invariant: a task that is not done is in exactly one of three
+ * states: waiting on a future (whose done callback will wake it), step
+ * scheduled (an entry in the loop's ready queue), or running (it is
+ * {@linkcode currentTask}). Async-function tasks are "waiting" on their
+ * promise once started.
+ *
+ * Cancelling a generator task throws {@linkcode CancelledError} into the
+ * coroutine at its `yield*` (after cancelling the future it waits on, so
+ * cancellation runs down the chain); an async-function task sees its
+ * {@linkcode Task.signal} abort.
+ *
+ * Equivalent to Python's `asyncio.Task`. `setResult` and `setException`
+ * throw, as in Python.
+ *
+ * @typeParam T The result type.
+ *
+ * @example Cancelling a generator task runs its finally block
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const log: string[] = [];
+ * await asyncio.run(function* () {
+ *   const task = asyncio.createTask(function* () {
+ *     try {
+ *       yield* asyncio.sleep(60_000);
+ *     } finally {
+ *       log.push("cleaned up");
+ *     }
+ *   });
+ *   yield* asyncio.sleep(10);
+ *   task.cancel();
+ *   try {
+ *     yield* task;
+ *   } catch (error) {
+ *     assert.ok(error instanceof asyncio.CancelledError);
+ *   }
+ *   assert.ok(task.cancelled());
+ * }, { clock });
+ * assert.deepEqual(log, ["cleaned up"]);
+ * ```
+ */
+export class Task<T> extends Future<T> {
+  #coro: Coroutine<T> | null = null;
+  #fn: ((signal: AbortSignal) => unknown) | null = null;
+  #waitingOn: Future<unknown> | null = null;
+  #mustCancel = false;
+  #cancelMessage: string | undefined = undefined;
+  #cancelRequests = 0;
+  #id = 0;
+  #name: string | null = null;
+  #controller: AbortController | null = null;
+  #stack: string | undefined = undefined;
+
+  /**
+   * Creates a task and schedules its first step; prefer
+   * {@linkcode createTask}.
+   *
+   * @param coro A generator, or a function returning a generator or a promise.
+   * @param options Name, eager start and loop.
+   * @throws {TypeError} If `coro` is neither a generator nor a function, or an option is invalid.
+   */
+  constructor(coro: TaskCoroutine<T>, options?: TaskOptions) {
+    let loop: EventLoop | undefined;
+    let name: string | undefined;
+    let eager = false;
+    if (options !== undefined) {
+      checkOptions("Cannot create Task", options);
+      ({ loop, name, eager = false } = options);
+      if (name !== undefined && typeof name !== "string") {
+        throw new TypeError(`Cannot create Task: 'name' must be a string, got ${describe(name)}`);
+      }
+      if (typeof eager !== "boolean") {
+        throw new TypeError(
+          `Cannot create Task: 'eager' must be a boolean, got ${describe(eager)}`,
+        );
+      }
+    }
+    super(loop === undefined ? undefined : { loop });
+    if (typeof coro === "function") this.#fn = coro;
+    else if (isGenerator(coro)) this.#coro = coro as Coroutine<T>;
+    else {
+      throw new TypeError(
+        `Cannot create Task: 'coro' must be a generator, a generator function or an async function, got ${
+          describe(coro)
+        }`,
+      );
+    }
+    if (name === undefined) this.#id = ++taskCounter;
+    else this.#name = name;
+    const taskLoop = this.getLoop();
+    if (taskLoop.getDebug()) this.#stack = new Error().stack;
+    register(taskLoop, this);
+    if (eager) this.#eagerStart();
+    else pushEntry(taskLoop, stepTask, this, NO_ERROR);
+  }
+
+  /**
+   * Requests cancellation. If the task is waiting on a future, that future
+   * is cancelled (and the task wakes with {@linkcode CancelledError});
+   * otherwise `CancelledError` is thrown into the coroutine at its next step.
+   * The task's {@linkcode Task.signal} is aborted with that error.
+   *
+   * A coroutine may catch the error and carry on; the task then finishes
+   * normally. Each call counts one request (see {@linkcode Task.cancelling}).
+   *
+   * @param msg A message for the {@linkcode CancelledError}.
+   * @returns `false` if the task is already done, else `true`.
+   * @throws {TypeError} If `msg` is neither a string nor `undefined`.
+   */
+  override cancel(msg?: string): boolean {
+    if (msg !== undefined && typeof msg !== "string") {
+      throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
+    }
+    if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
+    this.#cancelRequests++;
+    const waitingOn = this.#waitingOn;
+    if (waitingOn === null || !waitingOn.cancel(msg)) {
+      // The step is already scheduled (or this is an async task); it will see the flag.
+      this.#mustCancel = true;
+      this.#cancelMessage = msg;
+    }
+    // Abort last: abort listeners run synchronously and may do anything.
+    const controller = this.#controller;
+    if (controller !== null && !controller.signal.aborted) {
+      controller.abort(new CancelledError(msg));
+    }
+    return true;
+  }
+
+  /**
+   * How many cancellation requests are pending: incremented by
+   * {@linkcode Task.cancel}, decremented by {@linkcode Task.uncancel}.
+   *
+   * @returns The count.
+   */
+  cancelling(): number {
+    return this.#cancelRequests;
+  }
+
+  /**
+   * Withdraws one cancellation request, for code that cancelled the task
+   * itself and handled it (as timeouts do). When the count reaches zero, a
+   * cancellation that has not been delivered yet is dropped.
+   *
+   * @returns The remaining count.
+   */
+  uncancel(): number {
+    if (this.#cancelRequests > 0) {
+      this.#cancelRequests--;
+      if (this.#cancelRequests === 0) this.#mustCancel = false;
+    }
+    return this.#cancelRequests;
+  }
+
+  /**
+   * The task's name: the `name` option, or `Task-<n>`.
+   *
+   * @returns The name.
+   */
+  getName(): string {
+    return this.#name ?? `Task-${this.#id}`;
+  }
+
+  /**
+   * Renames the task.
+   *
+   * @param name The new name; other values are converted with `String()`, as in Python.
+   */
+  setName(name: string): void {
+    this.#name = String(name);
+  }
+
+  /**
+   * An `AbortSignal` aborted (with the {@linkcode CancelledError} as its
+   * reason) when the task is cancelled. Pass it to `fetch` and other
+   * abortable APIs. Created on first use.
+   */
+  get signal(): AbortSignal {
+    let controller = this.#controller;
+    if (controller === null) {
+      controller = this.#controller = new AbortController();
+      if (this.#cancelRequests > 0 || this.cancelled()) {
+        controller.abort(new CancelledError(this.#cancelMessage));
+      }
+    }
+    return controller.signal;
+  }
+
+  /**
+   * The coroutine: the generator of a generator task (once started), or
+   * `null` for an async-function task and before a function is first called.
+   *
+   * @returns The generator or `null`.
+   */
+  getCoro(): Coroutine<T> | null {
+    return this.#coro;
+  }
+
+  /**
+   * Where the task was created, one line per frame, when the loop was in
+   * debug mode at the time; otherwise an empty array. (JavaScript cannot
+   * inspect a suspended generator, so unlike Python this is the creation
+   * stack, not the current one.)
+   *
+   * @returns The stack lines.
+   */
+  getStack(): string[] {
+    if (this.#stack === undefined) return [];
+    return this.#stack.split("\n").slice(1).map((line) => line.trim());
+  }
+
+  /**
+   * Tasks are completed by their coroutine only.
+   *
+   * @throws {Error} Always.
+   */
+  override setResult(_value?: T): void {
+    throw new Error("Task.setResult(): a task's result comes from its coroutine; use a Future");
+  }
+
+  /**
+   * Tasks are completed by their coroutine only.
+   *
+   * @throws {Error} Always.
+   */
+  override setException(_exception: unknown): void {
+    throw new Error("Task.setException(): a task's result comes from its coroutine; use a Future");
+  }
+
+  /** A description like Python's repr: `<Task pending name=Task-3>`. */
+  override toString(): string {
+    const base = super.toString(); // "<Task pending...>" with the state
+    return base.replace(/^<Task (\S+)/, `<Task $1 name=${this.getName()}`);
+  }
+
+  // ------------------------------------------------------------ stepping
+
+  /** Runs the first step now, inside createTask, with this task as current. */
+  #eagerStart(): void {
+    this.#step(NO_ERROR);
+  }
+
+  /**
+   * One step: resumes the coroutine (or throws `error` into it) until it
+   * waits, returns or throws. Hot path: no closures, no allocation besides
+   * what the coroutine itself does.
+   */
+  #step(error: unknown): void {
+    if (this.#mustCancel) {
+      if (!(error instanceof CancelledError)) error = this.#makeCancelledError();
+      this.#mustCancel = false;
+    }
+    this.#waitingOn = null;
+    let coro = this.#coro;
+    if (coro === null) {
+      const fn = this.#fn;
+      if (fn === null) return; // an async task already started; cannot happen
+      if (error !== NO_ERROR) {
+        // Cancelled before its first step: the function is never called.
+        this.#fn = null;
+        this.#finishWithError(error);
+        return;
+      }
+      coro = this.#callFunction(fn);
+      if (coro === null) return;
+    }
+    const previous = current;
+    current = this as Task<unknown>;
+    let result: IteratorResult<unknown, T>;
+    try {
+      result = error === NO_ERROR ? coro.next() : coro.throw(error);
+    } catch (thrown) {
+      current = previous;
+      this.#finishWithError(thrown);
+      return;
+    }
+    current = previous;
+    if (result.done) {
+      if (this.#mustCancel) {
+        // Cancelled right as the coroutine returned.
+        this.#mustCancel = false;
+        this.#finishWithError(this.#makeCancelledError());
+      } else {
+        this.#resolve(result.value);
+      }
+      return;
+    }
+    if (result !== SUSPEND) {
+      this.#stepSoon(new TypeError(badYieldMessage(result.value)));
+      return;
+    }
+    const future = SUSPEND.value as Future<unknown>;
+    SUSPEND.value = undefined;
+    if (future === this) {
+      this.#stepSoon(new Error(`Task cannot wait on itself: ${this}`));
+      return;
+    }
+    if (future.getLoop() !== this.getLoop()) {
+      this.#stepSoon(
+        new Error(
+          `Task ${this.getName()} waited on ${future}, which belongs to another event loop`,
+        ),
+      );
+      return;
+    }
+    addCallback(future, wakeTask, this as Task<unknown>);
+    // A zero-delay sleep is a bare yield: its ready entry wakes the task inline
+    // and a cancel is delivered by the flag, not by cancelling the sleep
+    // (Python's `await sleep(0)` ordering).
+    if (isYieldOnce(future)) return;
+    this.#waitingOn = future;
+    if (this.#mustCancel && future.cancel(this.#cancelMessage)) this.#mustCancel = false;
+  }
+
+  /** Calls the task's function; returns the generator to step, or null for an async task. */
+  #callFunction(fn: (signal: AbortSignal) => unknown): Coroutine<T> | null {
+    this.#fn = null;
+    const previous = current;
+    current = this as Task<unknown>;
+    let value: unknown;
+    try {
+      value = fn.length === 0 ? (fn as () => unknown)() : fn(this.signal);
+    } catch (thrown) {
+      current = previous;
+      this.#finishWithError(thrown);
+      return null;
+    }
+    current = previous;
+    if (isGenerator(value)) {
+      this.#coro = value as Coroutine<T>;
+      return this.#coro;
+    }
+    if (value instanceof Future) {
+      // A function returning a future: wait on it like `return yield* future`,
+      // so cancelling the task cancels it.
+      this.#coro = adopt(value as Future<T>);
+      return this.#coro;
+    }
+    if (value !== null && typeof value === "object" || typeof value === "function") {
+      const then = (value as PromiseLike<T>).then;
+      if (typeof then === "function") {
+        then.call(
+          value,
+          (result: T) => this.#asyncSettled(false, result),
+          (reason: unknown) => this.#asyncSettled(true, reason),
+        );
+        return null;
+      }
+    }
+    this.#resolve(value as T);
+    return null;
+  }
+
+  /** An async task's promise settled. */
+  #asyncSettled(rejected: boolean, value: unknown): void {
+    if (this.done()) return;
+    if (!rejected) {
+      // A result stands even after a cancel request (the coroutine swallowed it).
+      this.#resolve(value as T);
+    } else if (this.#cancelRequests > 0 && !(value instanceof CancelledError)) {
+      // Rejected after a cancel request: the task ends cancelled; the reason is kept as cause.
+      this.#finishWithError(new CancelledError(this.#cancelMessage, { cause: value }));
+    } else {
+      this.#finishWithError(value);
+    }
+  }
+
+  #resolve(value: T): void {
+    tasksOf(this.getLoop()).delete(this as Task<unknown>);
+    resolveFuture(this, value);
+  }
+
+  #finishWithError(thrown: unknown): void {
+    tasksOf(this.getLoop()).delete(this as Task<unknown>);
+    // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
+    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown);
+    else failFuture(this, thrown);
+  }
+
+  #makeCancelledError(): CancelledError {
+    return new CancelledError(this.#cancelMessage);
+  }
+
+  /** Schedules a step that throws `error` into the coroutine. */
+  #stepSoon(error: unknown): void {
+    pushEntry(this.getLoop(), stepTask, this, error);
+  }
+
+  static {
+    stepTask = (task, error) => {
+      if (!task.done()) task.#step(error);
+    };
+    wakeTask = (task) => {
+      if (!task.done()) task.#step(NO_ERROR);
+    };
+    hooks.createTask = (loop, coro, options) =>
+      new Task(coro as TaskCoroutine<unknown>, { ...(options as TaskOptions), loop });
+  }
+}
+
+function* adopt<T>(future: Future<T>): Coroutine<T> {
+  return yield* future;
+}
+
+function badYieldMessage(value: unknown): string {
+  if (value instanceof Future) {
+    return `Task got bare yield of ${value}; wait on a future with yield*, not yield`;
+  }
+  return `Task got bad yield: ${
+    describe(value)
+  }; a generator task may only yield* futures and tasks`;
+}
+
+/** Whether `value` is a generator object (native or a look-alike with next and throw). */
+export function isGenerator(value: unknown): boolean {
+  return value !== null && typeof value === "object" &&
+    typeof (value as Generator).next === "function" &&
+    typeof (value as Generator).throw === "function" &&
+    !(value instanceof Future);
+}
+
+// ------------------------------------------------------------ task registry
+//
+// The not-done tasks of each loop, for allTasks() and run()'s shutdown. A Set
+// per loop; the last loop's set is cached since programs use one loop at a time.
+
+const registries = new WeakMap<EventLoop, Set<Task<unknown>>>();
+let lastLoop: EventLoop | null = null;
+let lastSet: Set<Task<unknown>> | null = null;
+
+function tasksOf(loop: EventLoop): Set<Task<unknown>> {
+  if (loop === lastLoop) return lastSet as Set<Task<unknown>>;
+  let set = registries.get(loop);
+  if (set === undefined) {
+    set = new Set();
+    registries.set(loop, set);
+  }
+  lastLoop = loop;
+  lastSet = set;
+  return set;
+}
+
+function register(loop: EventLoop, task: Task<unknown>): void {
+  tasksOf(loop).add(task);
+}
+
+/**
+ * Wraps a coroutine in a {@linkcode Task} and schedules its first step in a
+ * later loop iteration (or runs it now with `{ eager: true }`).
+ *
+ * `coro` is a generator object, a generator function, or an async function;
+ * a function is called once, on the first step, with the task's
+ * `AbortSignal`.
+ *
+ * Equivalent to Python's `asyncio.create_task()`, with an `eager` option in
+ * place of an eager task factory.
+ *
+ * @typeParam T The result type.
+ * @param coro What to run.
+ * @param options Name, eager start and loop.
+ * @returns The task.
+ * @throws {TypeError} If `coro` is neither a generator nor a function.
+ *
+ * @example Both coroutine styles
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const results = await asyncio.run(function* () {
+ *   const generatorTask = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(0);
+ *     return "generator";
+ *   });
+ *   const asyncTask = asyncio.createTask(async (signal: AbortSignal) => {
+ *     await asyncio.sleep(0, { signal });
+ *     return "async";
+ *   }, { name: "worker" });
+ *   assert.equal(asyncTask.getName(), "worker");
+ *   return yield* asyncio.gather([generatorTask, asyncTask]);
+ * });
+ * assert.deepEqual(results, ["generator", "async"]);
+ * ```
+ */
+export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+  if (typeof coro !== "function" && !isGenerator(coro)) {
+    throw new TypeError(
+      `createTask(): 'coro' must be a generator, a generator function or an async function, got ${
+        describe(coro)
+      }`,
+    );
+  }
+  return new Task(coro, options);
+}
+
+/**
+ * The task whose step is running, or `null` outside any task. Reliable in
+ * generator coroutines; in an async function it is only set until the
+ * first `await`.
+ *
+ * Equivalent to Python's `asyncio.current_task()`.
+ *
+ * @returns The running task or `null`.
+ *
+ * @example
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * await asyncio.run(function* () {
+ *   const me = asyncio.currentTask();
+ *   assert.ok(me instanceof asyncio.Task);
+ *   yield* asyncio.sleep(0);
+ *   assert.equal(asyncio.currentTask(), me);
+ * });
+ * assert.equal(asyncio.currentTask(), null);
+ * ```
+ */
+export function currentTask(): Task<unknown> | null {
+  return current;
+}
+
+/**
+ * The tasks of the current loop that are not done yet.
+ *
+ * Equivalent to Python's `asyncio.all_tasks()`.
+ *
+ * @param loop The loop to ask about.
+ * @returns A new set of tasks.
+ *
+ * @example
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * await asyncio.run(function* () {
+ *   const other = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(0);
+ *   });
+ *   const tasks = asyncio.allTasks();
+ *   assert.ok(tasks.has(other));
+ *   assert.ok(tasks.has(asyncio.currentTask()!));
+ *   yield* other;
+ *   assert.equal(asyncio.allTasks().has(other), false);
+ * });
+ * ```
+ */
+export function allTasks(loop: EventLoop = getEventLoop()): Set<Task<unknown>> {
+  return new Set(tasksOf(loop));
+}
