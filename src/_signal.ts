@@ -6,6 +6,8 @@
  */
 
 import { CancelledError } from "./errors.ts";
+import type { Future } from "./future.ts";
+import { addCallback, cancelFutureWith } from "./_internal.ts";
 
 /**
  * The CancelledError a wait rejects with when its signal aborts: the
@@ -17,4 +19,39 @@ export function abortError(signal: AbortSignal): CancelledError {
   if (reason instanceof CancelledError) return reason;
   const message = reason instanceof Error ? reason.message : undefined;
   return new CancelledError(message || "The operation was aborted", { cause: reason });
+}
+
+/**
+ * Cancels `future` when `signal` aborts (at once if it already has), with
+ * {@linkcode abortError}; the listener is removed when the future is done.
+ * Returns `false` when the signal was already aborted.
+ */
+export function cancelOnAbort(future: Future<unknown>, signal: AbortSignal): boolean {
+  if (signal.aborted) {
+    cancelFutureWith(future, abortError(signal));
+    return false;
+  }
+  const listener = new AbortListener(future, signal);
+  signal.addEventListener("abort", listener, { once: true });
+  addCallback(future, removeListener, listener);
+  return true;
+}
+
+/** One object serves as the event listener and as the done callback's argument. */
+class AbortListener {
+  future: Future<unknown>;
+  signal: AbortSignal;
+
+  constructor(future: Future<unknown>, signal: AbortSignal) {
+    this.future = future;
+    this.signal = signal;
+  }
+
+  handleEvent(): void {
+    if (!this.future.done()) cancelFutureWith(this.future, abortError(this.signal));
+  }
+}
+
+function removeListener(listener: AbortListener): void {
+  listener.signal.removeEventListener("abort", listener);
 }

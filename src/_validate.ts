@@ -70,3 +70,10 @@ export function checkSignal(where: string, value: unknown): void {
     throw new TypeError(`${where}: 'signal' must be an AbortSignal, got ${describe(value)}`);
   }
 }
+
+/** Whether `value` is a generator object (native, or a look-alike with `next` and `throw`). */
+export function isGenerator(value: unknown): boolean {
+  return value !== null && typeof value === "object" &&
+    typeof (value as Generator).next === "function" &&
+    typeof (value as Generator).throw === "function";
+}

@@ -4,11 +4,10 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop, hooks } from "./event_loop.ts";
-import { failFuture, Future, resolveFuture } from "./future.ts";
-import { CancelledError } from "./errors.ts";
-import { type Coroutine, isGenerator, Task } from "./task.ts";
-import { describe } from "./_validate.ts";
+import { getEventLoop } from "./event_loop.ts";
+import type { Future } from "./future.ts";
+import type { Coroutine } from "./task.ts";
+import { toFuture } from "./_to_future.ts";
 
 /**
  * Anything the package can wait on: a {@linkcode Future} or
@@ -63,58 +62,3 @@ export type AwaitedResult<A> = A extends PromiseLike<infer T> ? T
 export function ensureFuture<T>(aw: Awaitable<T>): Future<T> {
   return toFuture(getEventLoop(), aw, "ensureFuture()", "aw") as Future<T>;
 }
-
-/**
- * ensureFuture() on a given loop, with the caller's name and argument in
- * error messages. Package-private.
- */
-export function toFuture(
-  loop: EventLoop,
-  aw: unknown,
-  where: string,
-  arg: string,
-): Future<unknown> {
-  if (aw instanceof Future) return aw;
-  if (typeof aw === "function" || isGenerator(aw)) {
-    return new Task(aw as Coroutine<unknown>, { loop });
-  }
-  if (
-    aw !== null && typeof aw === "object" && typeof (aw as PromiseLike<unknown>).then === "function"
-  ) {
-    return followPromise(loop, aw as PromiseLike<unknown>);
-  }
-  throw new TypeError(
-    `${where}: '${arg}' must be a Future, a Task, a generator, a function or a promise, got ${
-      describe(aw)
-    }`,
-  );
-}
-
-function followPromise(loop: EventLoop, promise: PromiseLike<unknown>): Future<unknown> {
-  const future = new Future<unknown>({ loop });
-  promise.then(
-    (value) => {
-      if (!future.done()) resolveFuture(future, value);
-    },
-    (error) => {
-      if (!future.done()) {
-        failFuture(future, error);
-      } else if (!isAbort(error)) {
-        // The future was cancelled; the promise failed anyway. Nothing is lost.
-        loop.callExceptionHandler({
-          message: "A promise failed after the Future that followed it was cancelled",
-          exception: error,
-          future,
-        });
-      }
-    },
-  );
-  return future;
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof CancelledError ||
-    (error instanceof Error && error.name === "AbortError");
-}
-
-hooks.ensureFuture = toFuture;

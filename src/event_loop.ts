@@ -11,17 +11,20 @@
 
 import type { Future } from "./future.ts";
 import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
-import { type Clock, RealClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { Heap } from "./_heap.ts";
+import { Handle, TimerHandle } from "./handle.ts";
 import {
-  Handle,
+  type Entry,
   handleCallbackName,
+  hooks,
+  installLoopInternals,
   runHandle,
   setCancelHook,
-  TimerHandle,
   timerLess,
-} from "./handle.ts";
+} from "./_internal.ts";
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
+import { RealClock } from "./_real_clock.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -72,21 +75,13 @@ export interface EventLoopOptions {
 // Public callbacks travel as (runHandle, handle, undefined); futures and tasks
 // push their own functions with their arguments, so scheduling a task step or
 // a done callback allocates nothing.
-// deno-lint-ignore no-explicit-any
-type Entry = (a: any, b: any) => void;
 
 const INITIAL_CAPACITY = 64; // entries; a power of two
 // Compact the timer heap when cancelled timers are this fraction of it (CPython's rule).
 const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 
-/**
- * Appends `fn(a, b)` to the loop's ready queue, without a Handle.
- * Package-private: the cheap path futures and tasks use.
- */
-export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
-/** Whether a loop still accepts work. Package-private. */
-export let isOpen: (loop: EventLoop) => boolean;
+let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
 
 let runningLoop: EventLoop | null = null;
 let defaultLoop: EventLoop | null = null;
@@ -618,9 +613,9 @@ export class EventLoop {
     this.callExceptionHandler(context);
   }
 
-  // deno-lint-ignore no-explicit-any
   #addTimer(
     when: number,
+    // deno-lint-ignore no-explicit-any
     callback: (...args: any[]) => unknown,
     args: readonly unknown[],
   ): TimerHandle {
@@ -692,7 +687,6 @@ export class EventLoop {
 
   static {
     pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
-    isOpen = (loop) => !loop.#closed;
   }
 }
 
@@ -700,20 +694,6 @@ function describeEntry(fn: Entry | undefined, a: unknown): string {
   if (fn === runHandle) return handleCallbackName(a as Handle);
   return `${fn?.name || "<anonymous>"}()`;
 }
-
-/** What futures, tasks and ensureFuture plug into the loop. Package-private. */
-export const hooks = {
-  createFuture: (_loop: EventLoop): unknown => {
-    throw new Error("futures are not loaded; import the package from mod.ts");
-  },
-  createTask: (_loop: EventLoop, _coro: unknown, _options: unknown): unknown => {
-    throw new Error("tasks are not loaded; import the package from mod.ts");
-  },
-  ensureFuture: (_loop: EventLoop, _aw: unknown, _where: string, _arg: string): Future<unknown> => {
-    throw new Error("tasks are not loaded; import the package from mod.ts");
-  },
-  loopClosing: (_loop: EventLoop): void => {},
-};
 
 /**
  * The loop of the running {@linkcode run} call (or
@@ -769,7 +749,4 @@ export function getEventLoop(): EventLoop {
   return defaultLoop;
 }
 
-/** The running loop or `null`. Package-private. */
-export function peekRunningLoop(): EventLoop | null {
-  return runningLoop;
-}
+installLoopInternals({ pushEntry, peekRunningLoop: () => runningLoop });

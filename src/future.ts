@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop, hooks, isOpen, pushEntry } from "./event_loop.ts";
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { hooks, installFutureInternals, pushEntry, SUSPEND } from "./_internal.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
 
@@ -36,44 +37,6 @@ export interface FutureOptions {
    */
   loop?: EventLoop;
 }
-
-// Package-private accessors, assigned in the class's static block.
-/** Completes a future with a result, skipping the public checks. */
-export let resolveFuture: <T>(future: Future<T>, value: T) => void;
-/** Completes a future with an exception, skipping the public checks. */
-export let failFuture: (future: Future<unknown>, exception: unknown) => void;
-/** Cancels a pending future with a given CancelledError (keeps its cause). */
-export let cancelFutureWith: (future: Future<unknown>, error: CancelledError) => void;
-/** Adds an internal callback `fn(arg, future)`; `arg` must not be undefined. */
-export let addCallback: <A>(
-  future: Future<unknown>,
-  fn: (arg: A, future: Future<unknown>) => void,
-  arg: A,
-) => void;
-/** Removes internal callbacks added with the same `fn` and `arg`. */
-export let removeCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => number;
-/** Marks a future as a zero-delay sleep. */
-export let markYieldOnce: (future: Future<unknown>) => void;
-/** Whether a future is a zero-delay sleep. */
-export let isYieldOnce: (future: Future<unknown>) => boolean;
-/** The message given to `cancel()`. */
-export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
-/** The CancelledError a cancelled future raises (made once, then reused). */
-export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
-/** Marks a future's exception as retrieved without reading it. */
-export let silence: (future: Future<unknown>) => void;
-let loopOf: (future: Future<unknown>) => EventLoop;
-
-/**
- * The iterator result a pending future hands to `yield*`. One shared object
- * (its `value` set just before it is returned) so that suspending a task
- * allocates no result object; the task reads it at once. Its identity also
- * tells the task that the future came through `yield*`, not a bare `yield`.
- */
-export const SUSPEND: { done: false; value: Future<unknown> | undefined } = {
-  done: false,
-  value: undefined,
-};
 
 /** What `yield* future` iterates: suspends once while pending, then returns the result. */
 class FutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
@@ -374,6 +337,11 @@ export class Future<T> implements PromiseLike<T> {
     return new FutureIterator(this);
   }
 
+  /** `"Future"` (or the subclass name): with `then`, `catch` and `finally`, this lets a Future be used where a `Promise` is expected. */
+  get [Symbol.toStringTag](): string {
+    return this.constructor.name;
+  }
+
   /** A description like Python's repr: `<Future finished result=1>`. */
   toString(): string {
     return `<${this.constructor.name} ${this.#stateName()}${this.#describeState()}>`;
@@ -516,21 +484,22 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   static {
-    resolveFuture = (future, value) => future.#finish(FINISHED, value);
-    failFuture = (future, exception) => future.#fail(exception);
-    cancelFutureWith = (future, error) => future.#cancelWith(error);
-    addCallback = (future, fn, arg) => future.#addCallback(fn, arg);
-    removeCallback = (future, fn, arg) => future.#removeCallback(fn, arg);
-    markYieldOnce = (future) => {
-      future.#flags |= YIELD_ONCE;
-    };
-    isYieldOnce = (future) => (future.#flags & YIELD_ONCE) !== 0;
-    cancelMessageOf = (future) => future.#cancelMessage;
-    cancelledErrorOf = (future) => future.#cancelledError();
-    silence = (future) => {
-      if (future.#flags & LOG_EXCEPTION) future.#retrieved();
-    };
-    loopOf = (future) => future.#loop;
+    installFutureInternals({
+      resolveFuture: (future, value) => future.#finish(FINISHED, value),
+      failFuture: (future, exception) => future.#fail(exception),
+      cancelFutureWith: (future, error) => future.#cancelWith(error),
+      addCallback: (future, fn, arg) => future.#addCallback(fn, arg),
+      removeCallback: (future, fn, arg) => future.#removeCallback(fn, arg),
+      markYieldOnce: (future) => {
+        future.#flags |= YIELD_ONCE;
+      },
+      isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
+      cancelMessageOf: (future) => future.#cancelMessage,
+      cancelledErrorOf: (future) => future.#cancelledError(),
+      silence: (future) => {
+        if (future.#flags & LOG_EXCEPTION) future.#retrieved();
+      },
+    });
     hooks.createFuture = (loop) => new Future({ loop });
   }
 }
@@ -619,7 +588,7 @@ function reportUnretrieved(loop: EventLoop): void {
       refs.delete(ref);
       continue;
     }
-    if (loopOf(future) !== loop) continue;
+    if (future.getLoop() !== loop) continue;
     const exception = future.exception(); // also untracks it
     report({ loop, exception, message: reportMessage(future) }, future);
   }

@@ -5,15 +5,16 @@
  */
 
 import { getEventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
+import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import {
   addCallback,
   cancelledErrorOf,
   cancelMessageOf,
   failFuture,
-  Future,
   resolveFuture,
-} from "./future.ts";
-import { type Awaitable, type AwaitedResult, toFuture } from "./ensure_future.ts";
+} from "./_internal.ts";
+import { toFuture } from "./_to_future.ts";
 import { CancelledError } from "./errors.ts";
 import { checkOptions, describe } from "./_validate.ts";
 
@@ -137,6 +138,15 @@ export function gather<const A extends readonly Awaitable<unknown>[]>(
   aws: A,
   options: GatherOptions & { returnExceptions: true },
 ): Future<GatherSettledResult<A>>;
+/**
+ * Runs awaitables concurrently and resolves to the tuple of their results;
+ * the first failure fails the gather. See the overload above for details.
+ *
+ * @typeParam A The tuple of awaitables.
+ * @param aws The awaitables.
+ * @param options `returnExceptions`.
+ * @returns A future of the results.
+ */
 export function gather<const A extends readonly Awaitable<unknown>[]>(
   aws: A,
   options?: GatherOptions,

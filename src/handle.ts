@@ -7,19 +7,15 @@
 // deno-lint-ignore no-explicit-any
 type Callback = (...args: any[]) => unknown;
 
-/** Called by a timer handle when it is cancelled while it sits in a loop's timer heap. */
-type CancelHook = (handle: TimerHandle) => void;
+import { type CancelHook, installHandleInternals } from "./_internal.ts";
 
 let nextTimerSeq = 0;
 
-/** Runs a handle's callback (the loop catches what it throws). Package-private. */
-export let runHandle: (handle: Handle) => void;
-/** Describes a handle's callback for reports. Package-private. */
-export let handleCallbackName: (handle: Handle) => string;
-/** Heap order of timers: deadline, then scheduling order. Package-private. */
-export let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
-/** Sets or clears the hook a timer calls when cancelled while in a heap. Package-private. */
-export let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
+// Filled in by the static blocks below, then handed to the package's plumbing.
+let runHandle: (handle: Handle) => void;
+let handleCallbackName: (handle: Handle) => string;
+let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
+let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
 
 /**
  * A callback scheduled with {@linkcode EventLoop.callSoon}. Cancelling it
@@ -172,6 +168,7 @@ export class TimerHandle extends Handle {
     }
   }
 
+  /** A description like `<TimerHandle tick() when=250>`. */
   override toString(): string {
     return `<${handleCallbackName(this)} when=${this.#when}>`;
   }
@@ -184,3 +181,5 @@ export class TimerHandle extends Handle {
     };
   }
 }
+
+installHandleInternals({ runHandle, handleCallbackName, timerLess, setCancelHook });

@@ -4,10 +4,12 @@
  * @module
  */
 
-import { EventLoop, peekRunningLoop } from "./event_loop.ts";
+import { EventLoop } from "./event_loop.ts";
 import type { Clock } from "./clock.ts";
 import { allTasks, type Task } from "./task.ts";
-import { type Awaitable, type AwaitedResult, toFuture } from "./ensure_future.ts";
+import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
+import { peekRunningLoop } from "./_internal.ts";
+import { toFuture } from "./_to_future.ts";
 import { gather } from "./gather.ts";
 import { checkOptions, describe } from "./_validate.ts";
 

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { pushEntry } from "./event_loop.ts";
 import type { TimerHandle } from "./handle.ts";
-import { addCallback, cancelFutureWith, Future, markYieldOnce, resolveFuture } from "./future.ts";
+import { Future } from "./future.ts";
+import { addCallback, markYieldOnce, pushEntry, resolveFuture } from "./_internal.ts";
 import { checkOptions, checkSignal, checkTime } from "./_validate.ts";
-import { abortError } from "./_signal.ts";
+import { cancelOnAbort } from "./_signal.ts";
 
 /** Options for {@linkcode sleep}. */
 export interface SleepOptions {
@@ -75,15 +75,7 @@ export function sleep(ms: number, options?: SleepOptions): Future<void> {
     checkSignal("sleep()", signal);
   }
   const future = new Future<void>();
-  if (signal !== undefined) {
-    if (signal.aborted) {
-      cancelFutureWith(future, abortError(signal));
-      return future;
-    }
-    const listener = new SleepAbortListener(future, signal);
-    signal.addEventListener("abort", listener, { once: true });
-    addCallback(future, removeAbortListener, listener);
-  }
+  if (signal !== undefined && !cancelOnAbort(future, signal)) return future;
   const loop = future.getLoop();
   if (ms <= 0) {
     // No timer: one trip through the ready queue, and the waiting task's
@@ -103,25 +95,4 @@ function resolveSleep(future: Future<void>): void {
 
 function cancelTimerIfCancelled(timer: TimerHandle, future: Future<unknown>): void {
   if (future.cancelled()) timer.cancel();
-}
-
-/** Listens for the signal's abort; one object serves as listener and callback argument. */
-class SleepAbortListener {
-  future: Future<void>;
-  signal: AbortSignal;
-
-  constructor(future: Future<void>, signal: AbortSignal) {
-    this.future = future;
-    this.signal = signal;
-  }
-
-  handleEvent(): void {
-    if (!this.future.done()) {
-      cancelFutureWith(this.future, abortError(this.signal));
-    }
-  }
-}
-
-function removeAbortListener(listener: SleepAbortListener): void {
-  listener.signal.removeEventListener("abort", listener);
 }

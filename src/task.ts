@@ -5,18 +5,20 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop, hooks, pushEntry } from "./event_loop.ts";
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
 import {
   addCallback,
   cancelFutureWith,
   failFuture,
-  Future,
+  hooks,
   isYieldOnce,
+  pushEntry,
   resolveFuture,
   SUSPEND,
-} from "./future.ts";
+} from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
-import { checkOptions, describe } from "./_validate.ts";
+import { checkOptions, describe, isGenerator } from "./_validate.ts";
 
 /**
  * A generator coroutine: a `function*` body that waits with `yield*` on
@@ -493,14 +495,6 @@ function badYieldMessage(value: unknown): string {
   return `Task got bad yield: ${
     describe(value)
   }; a generator task may only yield* futures and tasks`;
-}
-
-/** Whether `value` is a generator object (native or a look-alike with next and throw). */
-export function isGenerator(value: unknown): boolean {
-  return value !== null && typeof value === "object" &&
-    typeof (value as Generator).next === "function" &&
-    typeof (value as Generator).throw === "function" &&
-    !(value instanceof Future);
 }
 
 // ------------------------------------------------------------ task registry

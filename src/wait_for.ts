@@ -5,12 +5,14 @@
  */
 
 import { getEventLoop } from "./event_loop.ts";
-import { addCallback, Future, removeCallback, resolveFuture } from "./future.ts";
+import { Future } from "./future.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { type Coroutine, currentTask, isGenerator, Task } from "./task.ts";
-import { type Awaitable, toFuture } from "./ensure_future.ts";
+import { type Coroutine, currentTask, Task } from "./task.ts";
+import type { Awaitable } from "./ensure_future.ts";
+import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
+import { toFuture } from "./_to_future.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
-import { checkTime, describe } from "./_validate.ts";
+import { checkTime, describe, isGenerator } from "./_validate.ts";
 
 /**
  * Waits for `aw` for at most `timeoutMs` milliseconds.

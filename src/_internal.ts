@@ -1,0 +1,136 @@
+/**
+ * Package-private plumbing between the public modules: live bindings that
+ * each class fills in from its static block (where it can reach its
+ * `#private` state), so that other modules of the package can use them
+ * without them becoming public API. Nothing here is exported from mod.ts.
+ *
+ * Dependency direction stays one way at runtime: this module imports types
+ * only.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./event_loop.ts";
+import type { Handle, TimerHandle } from "./handle.ts";
+import type { Future } from "./future.ts";
+import type { CancelledError } from "./errors.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Entry = (a: any, b: any) => void;
+/** Called by a timer handle when it is cancelled while in a loop's timer heap. */
+export type CancelHook = (handle: TimerHandle) => void;
+
+// ------------------------------------------------------------ handles
+
+/** Runs a handle's callback (the loop catches what it throws). */
+export let runHandle: (handle: Handle) => void;
+/** Describes a handle's callback for reports. */
+export let handleCallbackName: (handle: Handle) => string;
+/** Heap order of timers: deadline, then scheduling order. */
+export let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
+/** Sets or clears the hook a timer calls when cancelled while in a heap. */
+export let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
+
+export function installHandleInternals(x: {
+  runHandle: typeof runHandle;
+  handleCallbackName: typeof handleCallbackName;
+  timerLess: typeof timerLess;
+  setCancelHook: typeof setCancelHook;
+}): void {
+  ({ runHandle, handleCallbackName, timerLess, setCancelHook } = x);
+}
+
+// ------------------------------------------------------------ the loop
+
+/** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
+export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+/** The running loop, or `null`. */
+export let peekRunningLoop: () => EventLoop | null;
+
+export function installLoopInternals(x: {
+  pushEntry: typeof pushEntry;
+  peekRunningLoop: typeof peekRunningLoop;
+}): void {
+  ({ pushEntry, peekRunningLoop } = x);
+}
+
+/** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */
+export const hooks = {
+  createFuture: (_loop: EventLoop): unknown => {
+    throw new Error("futures are not loaded; import the package from mod.ts");
+  },
+  createTask: (_loop: EventLoop, _coro: unknown, _options: unknown): unknown => {
+    throw new Error("tasks are not loaded; import the package from mod.ts");
+  },
+  ensureFuture: (_loop: EventLoop, _aw: unknown, _where: string, _arg: string): Future<unknown> => {
+    throw new Error("tasks are not loaded; import the package from mod.ts");
+  },
+  loopClosing: (_loop: EventLoop): void => {},
+};
+
+// ------------------------------------------------------------ futures
+
+/** Completes a future with a result, skipping the public checks. */
+export let resolveFuture: <T>(future: Future<T>, value: T) => void;
+/** Completes a future with an exception, skipping the public checks. */
+export let failFuture: (future: Future<unknown>, exception: unknown) => void;
+/** Cancels a pending future with a given CancelledError (keeps its cause). */
+export let cancelFutureWith: (future: Future<unknown>, error: CancelledError) => void;
+/**
+ * Adds an internal done callback, called as `fn(arg, future)` in a later
+ * iteration; `arg` must not be `undefined`. Allocation-free for the first one.
+ */
+export let addCallback: <A>(
+  future: Future<unknown>,
+  fn: (arg: A, future: Future<unknown>) => void,
+  arg: A,
+) => void;
+/** Removes internal callbacks added with the same `fn` and `arg`; returns how many. */
+export let removeCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => number;
+/** Marks a future as a zero-delay sleep (see sleep.ts and Task's step). */
+export let markYieldOnce: (future: Future<unknown>) => void;
+/** Whether a future is a zero-delay sleep. */
+export let isYieldOnce: (future: Future<unknown>) => boolean;
+/** The message given to `cancel()`. */
+export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
+/** The CancelledError a cancelled future raises (made once, then reused). */
+export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
+/** Marks a future's exception as retrieved without reading it. */
+export let silence: (future: Future<unknown>) => void;
+
+export function installFutureInternals(x: {
+  resolveFuture: typeof resolveFuture;
+  failFuture: typeof failFuture;
+  cancelFutureWith: typeof cancelFutureWith;
+  addCallback: typeof addCallback;
+  removeCallback: typeof removeCallback;
+  markYieldOnce: typeof markYieldOnce;
+  isYieldOnce: typeof isYieldOnce;
+  cancelMessageOf: typeof cancelMessageOf;
+  cancelledErrorOf: typeof cancelledErrorOf;
+  silence: typeof silence;
+}): void {
+  ({
+    resolveFuture,
+    failFuture,
+    cancelFutureWith,
+    addCallback,
+    removeCallback,
+    markYieldOnce,
+    isYieldOnce,
+    cancelMessageOf,
+    cancelledErrorOf,
+    silence,
+  } = x);
+}
+
+/**
+ * The iterator result a pending future hands to `yield*`. One shared object
+ * (its `value` set just before it is returned) so that suspending a task
+ * allocates no result object; the task reads it at once. Its identity also
+ * tells the task that the future came through `yield*`, not a bare `yield`.
+ */
+export const SUSPEND: { done: false; value: Future<unknown> | undefined } = {
+  done: false,
+  value: undefined,
+};

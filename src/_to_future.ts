@@ -1,0 +1,65 @@
+/**
+ * The conversion behind ensureFuture(), on a given loop and with the
+ * caller's name in error messages. Private to the package.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
+import { CancelledError } from "./errors.ts";
+import { type Coroutine, Task } from "./task.ts";
+import { failFuture, hooks, resolveFuture } from "./_internal.ts";
+import { describe, isGenerator } from "./_validate.ts";
+
+/** Returns `aw` as a Future on `loop`; see ensureFuture(). */
+export function toFuture(
+  loop: EventLoop,
+  aw: unknown,
+  where: string,
+  arg: string,
+): Future<unknown> {
+  if (aw instanceof Future) return aw;
+  if (typeof aw === "function" || isGenerator(aw)) {
+    return new Task(aw as Coroutine<unknown>, { loop });
+  }
+  if (
+    aw !== null && typeof aw === "object" && typeof (aw as PromiseLike<unknown>).then === "function"
+  ) {
+    return followPromise(loop, aw as PromiseLike<unknown>);
+  }
+  throw new TypeError(
+    `${where}: '${arg}' must be a Future, a Task, a generator, a function or a promise, got ${
+      describe(aw)
+    }`,
+  );
+}
+
+function followPromise(loop: EventLoop, promise: PromiseLike<unknown>): Future<unknown> {
+  const future = new Future<unknown>({ loop });
+  promise.then(
+    (value) => {
+      if (!future.done()) resolveFuture(future, value);
+    },
+    (error) => {
+      if (!future.done()) {
+        failFuture(future, error);
+      } else if (!isAbort(error)) {
+        // The future was cancelled; the promise failed anyway. Nothing is lost.
+        loop.callExceptionHandler({
+          message: "A promise failed after the Future that followed it was cancelled",
+          exception: error,
+          future,
+        });
+      }
+    },
+  );
+  return future;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof CancelledError ||
+    (error instanceof Error && error.name === "AbortError");
+}
+
+hooks.ensureFuture = toFuture;
