@@ -548,9 +548,10 @@ export class EventLoop {
         let fn: Entry | undefined;
         let a: unknown;
         try {
-          const ring = this.#ring;
           while (n > 0) {
             n--;
+            // Re-read the ring each time: a callback may have grown it.
+            const ring = this.#ring;
             const at = this.#head * 3;
             fn = ring[at] as Entry;
             a = ring[at + 1];
