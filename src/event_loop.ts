@@ -536,8 +536,25 @@ export class EventLoop {
    * timers join the ready queue, then exactly the entries ready now run.
    */
   #runOnce(): void {
-    this.#jobQueued = false;
+    // #jobQueued stays true while the iteration runs, so callbacks scheduled
+    // now do not queue a job yet: the next job is queued at the end, behind
+    // the host microtasks queued meanwhile.
     this.#inIteration = true;
+    try {
+      this.#runReady();
+    } finally {
+      this.#inIteration = false;
+      this.#jobQueued = false;
+    }
+    if (this.#timersDirty) this.#rearm();
+    if (this.#stopRequested) {
+      this.#stopRequested = false;
+      this.#stopRun?.();
+    }
+    if (this.#count > 0) this.#queueJob();
+  }
+
+  #runReady(): void {
     if (this.#timers.size > 0) this.#collectDueTimers();
     let n = this.#count;
     if (this.#debug) {
@@ -566,13 +583,6 @@ export class EventLoop {
         }
       }
     }
-    this.#inIteration = false;
-    if (this.#timersDirty) this.#rearm();
-    if (this.#stopRequested) {
-      this.#stopRequested = false;
-      this.#stopRun?.();
-    }
-    if (this.#count > 0) this.#queueJob();
   }
 
   #runDebug(n: number): void {
