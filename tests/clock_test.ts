@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
+import FakeTimers from "@sinonjs/fake-timers";
 import * as asyncio from "../mod.ts";
 import { drain, virtualLoop } from "./_helpers.ts";
 

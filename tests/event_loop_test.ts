@@ -79,9 +79,9 @@ Deno.test("callLater: negative delays run at once, Infinity never, cancel preven
 Deno.test("a handle cancelled by an earlier callback of the same iteration does not run", async () => {
   const { loop } = virtualLoop();
   const log: string[] = [];
-  let second: asyncio.Handle | undefined;
-  loop.callSoon(() => second?.cancel());
-  second = loop.callSoon(() => log.push("second"));
+  const handles: asyncio.Handle[] = [];
+  loop.callSoon(() => handles[0].cancel());
+  handles.push(loop.callSoon(() => log.push("second")));
   loop.callSoon(() => log.push("third"));
   await drain(loop);
   assert.deepEqual(log, ["third"]);
