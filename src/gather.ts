@@ -134,7 +134,10 @@ class GatheringFuture<T> extends Future<T> {
  * assert.ok(results[1] instanceof Error);
  * ```
  */
-export function gather<const A extends readonly Awaitable<unknown>[]>(
+// `any`, not `unknown`: an `unknown` constraint would become the contextual
+// type of the elements and erase inferred results such as `p.then(() => 3)`.
+// deno-lint-ignore no-explicit-any
+export function gather<const A extends readonly Awaitable<any>[]>(
   aws: A,
   options: GatherOptions & { returnExceptions: true },
 ): Future<GatherSettledResult<A>>;
@@ -147,7 +150,8 @@ export function gather<const A extends readonly Awaitable<unknown>[]>(
  * @param options `returnExceptions`.
  * @returns A future of the results.
  */
-export function gather<const A extends readonly Awaitable<unknown>[]>(
+// deno-lint-ignore no-explicit-any
+export function gather<const A extends readonly Awaitable<any>[]>(
   aws: A,
   options?: GatherOptions,
 ): Future<GatherResult<A>>;
