@@ -87,6 +87,8 @@ export let addCallback: <A>(
 ) => void;
 /** Removes internal callbacks added with the same `fn` and `arg`; returns how many. */
 export let removeCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => number;
+/** Whether an internal callback with this `fn` and `arg` is registered. */
+export let hasCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => boolean;
 /** Marks a future as a zero-delay sleep (see sleep.ts and Task's step). */
 export let markYieldOnce: (future: Future<unknown>) => void;
 /** Whether a future is a zero-delay sleep. */
@@ -104,6 +106,7 @@ export function installFutureInternals(x: {
   cancelFutureWith: typeof cancelFutureWith;
   addCallback: typeof addCallback;
   removeCallback: typeof removeCallback;
+  hasCallback: typeof hasCallback;
   markYieldOnce: typeof markYieldOnce;
   isYieldOnce: typeof isYieldOnce;
   cancelMessageOf: typeof cancelMessageOf;
@@ -116,6 +119,7 @@ export function installFutureInternals(x: {
     cancelFutureWith,
     addCallback,
     removeCallback,
+    hasCallback,
     markYieldOnce,
     isYieldOnce,
     cancelMessageOf,

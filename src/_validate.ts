@@ -71,9 +71,22 @@ export function checkSignal(where: string, value: unknown): void {
   }
 }
 
+/** The prototype every native generator object inherits from. */
+export const GeneratorPrototype: Generator = Object.getPrototypeOf(function* () {}).prototype;
+const isPrototypeOf = Object.prototype.isPrototypeOf;
+
+/** Whether `value` is a native generator object. */
+export function isNativeGenerator(value: unknown): boolean {
+  return value !== null && typeof value === "object" &&
+    isPrototypeOf.call(GeneratorPrototype, value);
+}
+
 /** Whether `value` is a generator object (native, or a look-alike with `next` and `throw`). */
 export function isGenerator(value: unknown): boolean {
-  return value !== null && typeof value === "object" &&
-    typeof (value as Generator).next === "function" &&
+  if (value === null || typeof value !== "object") return false;
+  // Native generators first, by prototype: each generator function has its own
+  // prototype object, so a property lookup on `next` would go megamorphic.
+  if (isPrototypeOf.call(GeneratorPrototype, value)) return true;
+  return typeof (value as Generator).next === "function" &&
     typeof (value as Generator).throw === "function";
 }

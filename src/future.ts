@@ -438,6 +438,16 @@ export class Future<T> implements PromiseLike<T> {
     }
   }
 
+  #hasCallback(fn: unknown, arg: unknown): boolean {
+    if (this.#fn0 === fn && this.#arg0 === arg) return true;
+    const more = this.#more;
+    if (more === null) return false;
+    for (let i = 0; i < more.length; i += 2) {
+      if (more[i] === fn && more[i + 1] === arg) return true;
+    }
+    return false;
+  }
+
   #removeCallback(fn: unknown, arg: unknown): number {
     let removed = 0;
     let pairs: unknown[] = [];
@@ -490,6 +500,7 @@ export class Future<T> implements PromiseLike<T> {
       cancelFutureWith: (future, error) => future.#cancelWith(error),
       addCallback: (future, fn, arg) => future.#addCallback(fn, arg),
       removeCallback: (future, fn, arg) => future.#removeCallback(fn, arg),
+      hasCallback: (future, fn, arg) => future.#hasCallback(fn, arg),
       markYieldOnce: (future) => {
         future.#flags |= YIELD_ONCE;
       },

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { getEventLoop } from "./event_loop.ts";
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import {
@@ -12,6 +12,7 @@ import {
   cancelledErrorOf,
   cancelMessageOf,
   failFuture,
+  hasCallback,
   resolveFuture,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
@@ -59,8 +60,8 @@ class GatheringFuture<T> extends Future<T> {
   finished = 0;
   cancelRequested = false;
 
-  constructor(children: Future<unknown>[], returnExceptions: boolean) {
-    super({ loop: children[0].getLoop() });
+  constructor(children: Future<unknown>[], returnExceptions: boolean, loop: EventLoop) {
+    super({ loop });
     this.children = children;
     this.returnExceptions = returnExceptions;
   }
@@ -179,30 +180,49 @@ export function gather(
     resolveFuture(outer, []);
     return outer;
   }
-  // An awaitable listed twice is one child (Python's arg_to_fut).
-  const seen = new Map<unknown, Future<unknown>>();
-  const children = new Array<Future<unknown>>(items.length);
-  const fresh: Future<unknown>[] = [];
   // The loop of the first future given, else the current one (as Python).
   const first = items[0];
   const loop = first instanceof Future ? first.getLoop() : getEventLoop();
+  const children = new Array<Future<unknown>>(items.length);
+  const outer = new GatheringFuture<unknown[]>(children, returnExceptions, loop);
+  // An awaitable listed twice is one child (Python's arg_to_fut). Pending
+  // futures are recognised by the callback already registered; the rare
+  // other cases use a map made on demand (no hashing on the common path).
+  let wrapped: Map<unknown, Future<unknown>> | null = null;
+  const done: Future<unknown>[] = [];
+  let doneSet: Set<Future<unknown>> | null = null;
+  let count = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    let child = seen.get(item);
-    if (child === undefined) {
-      child = toFuture(loop, item, "gather()", `aws[${i}]`);
-      seen.set(item, child);
-      fresh.push(child);
+    let child: Future<unknown>;
+    if (item instanceof Future) {
+      child = item;
+      if (child.done()) {
+        if (done.length === 16) doneSet = new Set(done);
+        if (doneSet === null ? !done.includes(child) : !doneSet.has(child)) {
+          done.push(child);
+          doneSet?.add(child);
+          count++;
+        }
+      } else if (!hasCallback(child, childDone, outer)) {
+        addCallback(child, childDone, outer);
+        count++;
+      }
+    } else {
+      wrapped ??= new Map();
+      let made = wrapped.get(item);
+      if (made === undefined) {
+        made = toFuture(loop, item, "gather()", `aws[${i}]`);
+        wrapped.set(item, made);
+        if (made.done()) done.push(made);
+        else addCallback(made, childDone, outer);
+        count++;
+      }
+      child = made;
     }
     children[i] = child;
   }
-  const outer = new GatheringFuture<unknown[]>(children, returnExceptions);
-  outer.count = fresh.length;
-  const done: Future<unknown>[] = [];
-  for (const child of fresh) {
-    if (child.done()) done.push(child);
-    else addCallback(child, childDone, outer);
-  }
+  outer.count = count;
   // Children already done are counted now, so a gather of done futures
   // completes at once (Python 3.12+).
   for (const child of done) childDone(outer, child);

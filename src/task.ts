@@ -18,7 +18,13 @@ import {
   SUSPEND,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
-import { checkOptions, describe, isGenerator } from "./_validate.ts";
+import {
+  checkOptions,
+  describe,
+  GeneratorPrototype,
+  isGenerator,
+  isNativeGenerator,
+} from "./_validate.ts";
 
 /**
  * A generator coroutine: a `function*` body that waits with `yield*` on
@@ -69,6 +75,12 @@ export interface TaskOptions {
 /** Marks "no exception to throw in" for a step. */
 const NO_ERROR: unique symbol = Symbol("no error");
 
+// The builtin resume functions of native generators, called directly: each
+// generator function has its own prototype, so `coro.next()` would be a
+// megamorphic lookup on the hottest line of the package.
+const generatorNext = GeneratorPrototype.next;
+const generatorThrow = GeneratorPrototype.throw;
+
 let taskCounter = 0;
 let current: Task<unknown> | null = null;
 
@@ -77,6 +89,7 @@ let current: Task<unknown> | null = null;
 let stepTask: (task: Task<any>, error: unknown) => void;
 // deno-lint-ignore no-explicit-any
 let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
+let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
 
 /**
  * A coroutine scheduled on the event loop, and the {@linkcode Future} of its
@@ -127,6 +140,7 @@ let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
  */
 export class Task<T> extends Future<T> {
   #coro: Coroutine<T> | null = null;
+  #native = false;
   #fn: ((signal: AbortSignal) => unknown) | null = null;
   #waitingOn: Future<unknown> | null = null;
   #mustCancel = false;
@@ -136,6 +150,9 @@ export class Task<T> extends Future<T> {
   #name: string | null = null;
   #controller: AbortController | null = null;
   #stack: string | undefined = undefined;
+  // Links in the loop's list of not-done tasks (see the registry below).
+  #prevLive: Task<unknown> | null = null;
+  #nextLive: Task<unknown> | null = null;
 
   /**
    * Creates a task and schedules its first step; prefer
@@ -163,7 +180,7 @@ export class Task<T> extends Future<T> {
     }
     super(loop === undefined ? undefined : { loop });
     if (typeof coro === "function") this.#fn = coro;
-    else if (isGenerator(coro)) this.#coro = coro as Coroutine<T>;
+    else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
     else {
       throw new TypeError(
         `Cannot create Task: 'coro' must be a generator, a generator function or an async function, got ${
@@ -175,7 +192,7 @@ export class Task<T> extends Future<T> {
     else this.#name = name;
     const taskLoop = this.getLoop();
     if (taskLoop.getDebug()) this.#stack = new Error().stack;
-    register(taskLoop, this);
+    this.#link(liveTasksOf(taskLoop));
     if (eager) this.#eagerStart();
     else pushEntry(taskLoop, stepTask, this, NO_ERROR);
   }
@@ -354,7 +371,11 @@ export class Task<T> extends Future<T> {
     current = this as Task<unknown>;
     let result: IteratorResult<unknown, T>;
     try {
-      result = error === NO_ERROR ? coro.next() : coro.throw(error);
+      if (this.#native) {
+        result = error === NO_ERROR ? generatorNext.call(coro) : generatorThrow.call(coro, error);
+      } else {
+        result = error === NO_ERROR ? coro.next() : coro.throw(error);
+      }
     } catch (thrown) {
       current = previous;
       this.#finishWithError(thrown);
@@ -398,6 +419,12 @@ export class Task<T> extends Future<T> {
     if (this.#mustCancel && future.cancel(this.#cancelMessage)) this.#mustCancel = false;
   }
 
+  #setCoro(coro: Coroutine<T>): Coroutine<T> {
+    this.#coro = coro;
+    this.#native = isNativeGenerator(coro);
+    return coro;
+  }
+
   /** Calls the task's function; returns the generator to step, or null for an async task. */
   #callFunction(fn: (signal: AbortSignal) => unknown): Coroutine<T> | null {
     this.#fn = null;
@@ -413,14 +440,12 @@ export class Task<T> extends Future<T> {
     }
     current = previous;
     if (isGenerator(value)) {
-      this.#coro = value as Coroutine<T>;
-      return this.#coro;
+      return this.#setCoro(value as Coroutine<T>);
     }
     if (value instanceof Future) {
       // A function returning a future: wait on it like `return yield* future`,
       // so cancelling the task cancels it.
-      this.#coro = adopt(value as Future<T>);
-      return this.#coro;
+      return this.#setCoro(adopt(value as Future<T>));
     }
     if (value !== null && typeof value === "object" || typeof value === "function") {
       const then = (value as PromiseLike<T>).then;
@@ -452,12 +477,12 @@ export class Task<T> extends Future<T> {
   }
 
   #resolve(value: T): void {
-    tasksOf(this.getLoop()).delete(this as Task<unknown>);
+    this.#unlink();
     resolveFuture(this, value);
   }
 
   #finishWithError(thrown: unknown): void {
-    tasksOf(this.getLoop()).delete(this as Task<unknown>);
+    this.#unlink();
     // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
     if (thrown instanceof CancelledError) cancelFutureWith(this, thrown);
     else failFuture(this, thrown);
@@ -472,7 +497,30 @@ export class Task<T> extends Future<T> {
     pushEntry(this.getLoop(), stepTask, this, error);
   }
 
+  /** Appends the task to its loop's live list (creation order). */
+  #link(live: LiveTasks): void {
+    const tail = live.tail;
+    this.#prevLive = tail;
+    if (tail !== null) tail.#nextLive = this as Task<unknown>;
+    else live.head = this as Task<unknown>;
+    live.tail = this as Task<unknown>;
+  }
+
+  #unlink(): void {
+    const prev = this.#prevLive;
+    const next = this.#nextLive;
+    if (prev === null || next === null) {
+      const live = liveTasksOf(this.getLoop());
+      if (live.head === this) live.head = next;
+      if (live.tail === this) live.tail = prev;
+    }
+    if (next !== null) next.#prevLive = prev;
+    if (prev !== null) prev.#nextLive = next;
+    this.#prevLive = this.#nextLive = null;
+  }
+
   static {
+    nextLiveTask = (task) => task.#nextLive;
     stepTask = (task, error) => {
       if (!task.done()) task.#step(error);
     };
@@ -499,27 +547,30 @@ function badYieldMessage(value: unknown): string {
 
 // ------------------------------------------------------------ task registry
 //
-// The not-done tasks of each loop, for allTasks() and run()'s shutdown. A Set
-// per loop; the last loop's set is cached since programs use one loop at a time.
+// The not-done tasks of each loop, for allTasks() and run()'s shutdown: an
+// intrusive doubly linked list through the tasks themselves, in creation
+// order (no hashing, no allocation per task). The last loop's list is cached since programs use one
+// loop at a time.
 
-const registries = new WeakMap<EventLoop, Set<Task<unknown>>>();
-let lastLoop: EventLoop | null = null;
-let lastSet: Set<Task<unknown>> | null = null;
-
-function tasksOf(loop: EventLoop): Set<Task<unknown>> {
-  if (loop === lastLoop) return lastSet as Set<Task<unknown>>;
-  let set = registries.get(loop);
-  if (set === undefined) {
-    set = new Set();
-    registries.set(loop, set);
-  }
-  lastLoop = loop;
-  lastSet = set;
-  return set;
+interface LiveTasks {
+  head: Task<unknown> | null;
+  tail: Task<unknown> | null;
 }
 
-function register(loop: EventLoop, task: Task<unknown>): void {
-  tasksOf(loop).add(task);
+const registries = new WeakMap<EventLoop, LiveTasks>();
+let lastLoop: EventLoop | null = null;
+let lastLive: LiveTasks | null = null;
+
+function liveTasksOf(loop: EventLoop): LiveTasks {
+  if (loop === lastLoop) return lastLive as LiveTasks;
+  let live = registries.get(loop);
+  if (live === undefined) {
+    live = { head: null, tail: null };
+    registries.set(loop, live);
+  }
+  lastLoop = loop;
+  lastLive = live;
+  return live;
 }
 
 /**
@@ -623,5 +674,7 @@ export function currentTask(): Task<unknown> | null {
  * ```
  */
 export function allTasks(loop: EventLoop = getEventLoop()): Set<Task<unknown>> {
-  return new Set(tasksOf(loop));
+  const tasks = new Set<Task<unknown>>();
+  for (let t = liveTasksOf(loop).head; t !== null; t = nextLiveTask(t)) tasks.add(t);
+  return tasks;
 }
