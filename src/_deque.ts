@@ -10,6 +10,9 @@
  */
 
 const MIN_CAPACITY = 8;
+// Shrinking starts above this capacity only, so a bounded queue that fills and
+// drains all the time (the common case) never reallocates.
+const SHRINK_ABOVE = 1024;
 
 /** A FIFO/LIFO list with O(1) operations at both ends. */
 export class Deque<T> {
@@ -131,10 +134,10 @@ export class Deque<T> {
     for (let i = 0; i < this.#length; i++) yield this.#items[(this.#head + i) & this.#mask] as T;
   }
 
-  /** Halves the buffer when it is at most a quarter full, so a burst does not pin memory. */
+  /** Halves a large buffer when it is at most a quarter full, so a burst does not pin memory. */
   #maybeShrink(): void {
     const capacity = this.#mask + 1;
-    if (capacity > MIN_CAPACITY && this.#length <= capacity >> 2) this.#resize(capacity >> 1);
+    if (capacity > SHRINK_ABOVE && this.#length <= capacity >> 2) this.#resize(capacity >> 1);
   }
 
   #resize(capacity: number): void {

@@ -1,0 +1,230 @@
+/**
+ * Lock: a fair mutual-exclusion lock for tasks.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
+import { resolveFuture } from "./_internal.ts";
+import { CancelledError } from "./errors.ts";
+import { Deque } from "./_deque.ts";
+import {
+  aborted,
+  allCancelled,
+  checkLoop,
+  DISPOSE,
+  lockHooks,
+  resolved,
+  signalOf,
+  startOp,
+} from "./_wait_op.ts";
+
+/** Options for {@linkcode Lock.acquire}. */
+export interface LockAcquireOptions {
+  /**
+   * Cancels the wait when aborted: the returned future is cancelled with a
+   * {@linkcode CancelledError} and the lock is not taken.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * What a lock acquisition resolves to: disposing it releases that
+ * acquisition, once. One per acquisition, so a stale one can never release
+ * a lock that someone else acquired later.
+ */
+class LockReleaser implements Disposable {
+  #lock: Lock | null;
+
+  constructor(lock: Lock) {
+    this.#lock = lock;
+  }
+
+  /**
+   * Releases the lock if this acquisition still holds it. A second call,
+   * or a call after `lock.release()` ended this acquisition, does nothing.
+   */
+  [DISPOSE](): void {
+    const lock = this.#lock;
+    if (lock === null) return;
+    this.#lock = null;
+    if (lockHooks.holderOf(lock) === this) lock.release();
+  }
+}
+
+/**
+ * A mutual-exclusion lock for tasks. `acquire()` waits until the lock is
+ * free, then takes it; `release()` frees it and lets the longest-waiting
+ * task have it (FIFO). A task that is cancelled while waiting never ends up
+ * holding the lock, and never swallows the wake-up meant for the next one.
+ *
+ * The lock is not owned by a task: any code may release it, as in Python.
+ *
+ * Equivalent to Python's `asyncio.Lock`. Our addition: `acquire()` resolves
+ * to a `Disposable`, so `using _ = await lock.acquire()` (or
+ * `using _ = yield* lock.acquire()` in a generator task) releases it at the
+ * end of the block, where Python writes `async with lock:`. Import it as
+ * `asyncio.Lock` (the name `Lock` shadows the Web Locks API's `Lock` type).
+ *
+ * @example Mutual exclusion with `using`
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new asyncio.Lock();
+ * const log: string[] = [];
+ * const worker = (name: string) =>
+ *   asyncio.createTask(function* () {
+ *     using _ = yield* lock.acquire();
+ *     log.push(`${name} in`);
+ *     yield* asyncio.sleep(10);
+ *     log.push(`${name} out`);
+ *   });
+ * await asyncio.run(function* () {
+ *   yield* asyncio.gather([worker("a"), worker("b")]);
+ * }, { clock: new asyncio.VirtualClock({ autojump: true }) });
+ * assert.deepEqual(log, ["a in", "a out", "b in", "b out"]);
+ * assert.equal(lock.locked(), false);
+ * ```
+ *
+ * @example In an async function, with a signal
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const lock = new asyncio.Lock();
+ * await asyncio.run(async () => {
+ *   await lock.acquire();
+ *   const controller = new AbortController();
+ *   const waiting = lock.acquire({ signal: controller.signal });
+ *   controller.abort();
+ *   await assert.rejects(waiting, asyncio.CancelledError);
+ *   lock.release();
+ *   assert.equal(lock.locked(), false);
+ * });
+ * ```
+ */
+export class Lock {
+  #locked = false;
+  #waiters: Deque<Future<boolean>> | null = null;
+  #holder: LockReleaser | null = null;
+  #loop: EventLoop | null = null;
+
+  /** Creates an unlocked lock. */
+  constructor() {}
+
+  /**
+   * Whether the lock is held.
+   *
+   * @returns `true` when locked.
+   */
+  locked(): boolean {
+    return this.#locked;
+  }
+
+  /**
+   * Waits until the lock is free and takes it. When the lock is free and
+   * nobody is queued, the returned future is already resolved (a generator
+   * task's `yield*` does not suspend). Otherwise the caller joins the FIFO
+   * at once.
+   *
+   * Cancelling the returned future (or aborting `signal`) while it waits
+   * removes the caller from the queue; if the lock was just handed to it,
+   * the hand-over passes to the next waiter.
+   *
+   * @param options An abort signal.
+   * @returns A future of a `Disposable` whose disposal releases this
+   *   acquisition (once; a later disposal, or one after {@linkcode Lock.release},
+   *   does nothing).
+   * @throws {TypeError} If `options` or `signal` has the wrong type.
+   * @throws {Error} If the lock is bound to another event loop (it binds to
+   *   the loop of its first wait, as in Python).
+   */
+  acquire(options?: LockAcquireOptions): Future<Disposable> {
+    const signal = signalOf("Lock.acquire()", options);
+    if (signal !== undefined && signal.aborted) return aborted(signal);
+    // Fair: jump the queue only if everyone in it is cancelled.
+    if (!this.#locked && (this.#waiters === null || allCancelled(this.#waiters))) {
+      this.#locked = true;
+      return resolved(this.#newHolder());
+    }
+    const loop = this.#loop = checkLoop(this.#loop, "Lock.acquire()", "Lock");
+    return startOp(this.#acquireBody(loop), loop, signal);
+  }
+
+  /**
+   * Releases the lock and wakes the first waiter, if any.
+   *
+   * @throws {Error} If the lock is not held.
+   */
+  release(): void {
+    if (!this.#locked) {
+      throw new Error(
+        "Lock.release(): the lock is not acquired; call release() once per successful acquire()",
+      );
+    }
+    this.#locked = false;
+    this.#holder = null;
+    this.#wakeUpFirst();
+  }
+
+  /** A description like Python's repr: `<Lock [locked, waiters:1]>`. */
+  toString(): string {
+    let extra = this.#locked ? "locked" : "unlocked";
+    const n = this.#waiters === null ? 0 : this.#waiters.length;
+    if (n > 0) extra += `, waiters:${n}`;
+    return `<Lock [${extra}]>`;
+  }
+
+  /** Shows the lock like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #newHolder(): LockReleaser {
+    const holder = new LockReleaser(this);
+    this.#holder = holder;
+    return holder;
+  }
+
+  /** CPython's `acquire()` after the fast path, line by line. */
+  *#acquireBody(loop: EventLoop): Generator<unknown, Disposable, unknown> {
+    const waiters = this.#waiters ??= new Deque();
+    const waiter = new Future<boolean>({ loop });
+    waiters.push(waiter);
+    try {
+      try {
+        yield* waiter;
+      } finally {
+        waiters.remove(waiter);
+      }
+    } catch (error) {
+      // If the lock is free (or about to be taken by nobody), make sure the
+      // task now at the head runs: a wake-up meant for us must not be lost.
+      if (error instanceof CancelledError && !this.#locked) this.#wakeUpFirst();
+      throw error;
+    }
+    this.#locked = true;
+    return this.#newHolder();
+  }
+
+  #wakeUpFirst(): void {
+    const waiters = this.#waiters;
+    if (waiters === null || waiters.length === 0) return;
+    const first = waiters.peekFirst() as Future<boolean>;
+    // A done waiter is already on its way (woken or cancelled).
+    if (!first.done()) resolveFuture(first, true);
+  }
+
+  static {
+    lockHooks.holderOf = (lock) => (lock as Lock).#holder;
+    lockHooks.setHolder = (lock, holder) => {
+      (lock as Lock).#holder = holder as LockReleaser | null;
+    };
+  }
+}
