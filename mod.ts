@@ -33,6 +33,7 @@
  * @module
  */
 
+export * from "./src/as_completed.ts";
 export * from "./src/clock.ts";
 export * from "./src/ensure_future.ts";
 export * from "./src/errors.ts";
@@ -41,6 +42,10 @@ export * from "./src/future.ts";
 export * from "./src/gather.ts";
 export * from "./src/handle.ts";
 export * from "./src/run.ts";
+export * from "./src/shield.ts";
 export * from "./src/sleep.ts";
 export * from "./src/task.ts";
+export * from "./src/task_group.ts";
+export * from "./src/timeout.ts";
+export * from "./src/wait.ts";
 export * from "./src/wait_for.ts";

@@ -1,0 +1,38 @@
+/**
+ * How timeout() and taskGroup() run the body they are given. Private to
+ * the package.
+ *
+ * A generator function runs inline, inside the task that owns the scope
+ * (as Python's `async with` block runs in the enclosing task), so a
+ * cancellation of that task is thrown straight into the body. Anything
+ * else (an async function, a plain function) runs as a child task started
+ * eagerly, which the owning task waits on: cancelling the owner cancels
+ * the child (its signal aborts), and the owner keeps waiting until the
+ * body has really finished.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./event_loop.ts";
+import { type Coroutine, Task } from "./task.ts";
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as new () => unknown;
+
+/** Whether `fn` is a generator function (`function*`, also when bound). */
+export function isGeneratorFunction(fn: unknown): boolean {
+  return fn instanceof GeneratorFunction;
+}
+
+/**
+ * Starts a non-generator body as a child task: `call(signal)` invokes the
+ * body; with `wantsSignal` false no AbortSignal is created for it.
+ */
+export function startBodyTask<T>(
+  loop: EventLoop,
+  call: (signal: AbortSignal) => Coroutine<T> | PromiseLike<T> | T,
+  wantsSignal: boolean,
+): Task<T> {
+  // A zero-parameter wrapper tells Task not to make a signal.
+  const fn = wantsSignal ? call : () => call(undefined as unknown as AbortSignal);
+  return new Task(fn, { loop, eager: true });
+}

@@ -1,0 +1,436 @@
+/**
+ * taskGroup(): structured concurrency. A body starts child tasks in a
+ * group; the group waits for all of them, and the first failure cancels
+ * the rest.
+ *
+ * @module
+ */
+
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
+import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts";
+import { CancelledError } from "./errors.ts";
+import { addCallback, resolveFuture } from "./_internal.ts";
+import { isGeneratorFunction, startBodyTask } from "./_body.ts";
+import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
+
+/**
+ * Several errors raised together: {@linkcode taskGroup} rejects with one
+ * holding every failure of its children (and of its body), in the order
+ * they happened, in `errors`.
+ *
+ * Equivalent to Python's `ExceptionGroup` (its `exceptions` is `errors`
+ * here). It extends the standard `AggregateError`, so code that knows
+ * `AggregateError` (from `Promise.any`) handles it too. JavaScript has no
+ * `except*`: test `error instanceof ExceptionGroup` and look through
+ * `errors` (a failing child may itself raise an `ExceptionGroup`, from a
+ * nested group).
+ *
+ * @example Inspecting the failures of a group
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const group = new asyncio.ExceptionGroup([new TypeError("a"), new RangeError("b")], "two errors");
+ * assert.ok(group instanceof AggregateError);
+ * assert.equal(group.name, "ExceptionGroup");
+ * assert.deepEqual(group.errors.map((e: Error) => e.message), ["a", "b"]);
+ * ```
+ */
+export class ExceptionGroup extends AggregateError {
+  /**
+   * Creates an exception group.
+   *
+   * @param errors The errors it holds.
+   * @param message What failed.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(errors: Iterable<unknown>, message?: string, options?: ErrorOptions) {
+    super(errors, message, options);
+    this.name = "ExceptionGroup";
+  }
+}
+
+/** Options for {@linkcode TaskGroup.createTask}. */
+export interface TaskGroupCreateTaskOptions {
+  /**
+   * The task's name.
+   *
+   * @default {"Task-<n>", numbered in creation order}
+   */
+  name?: string;
+  /**
+   * Run the first step synchronously inside `createTask` (see
+   * {@linkcode TaskOptions.eager}).
+   *
+   * @default {false}
+   */
+  eager?: boolean;
+}
+
+/**
+ * The body of {@linkcode taskGroup}: called with the group and an
+ * `AbortSignal` that aborts when the body is cancelled (by a failing child
+ * or from outside). A generator function runs inside the group's task; an
+ * async function runs as a child task that the group waits for.
+ *
+ * @typeParam T The body's result type.
+ */
+export type TaskGroupBody<T> = (
+  group: TaskGroup,
+  signal: AbortSignal,
+) => Coroutine<T> | PromiseLike<T> | T;
+
+/** Stands for "the body finished without an error". */
+const NO_ERROR: unique symbol = Symbol("no error");
+
+// Reach TaskGroup's #private state from module-level code (assigned in its static block).
+let enterGroup: (group: TaskGroup, parent: Task<unknown>, creator: Task<unknown> | null) => void;
+let exitGroup: <T>(group: TaskGroup, error: unknown, result: T) => Coroutine<T>;
+let onTaskDone: (group: TaskGroup, task: Future<unknown>) => void;
+
+/**
+ * A group of child tasks, handed to the body of {@linkcode taskGroup}:
+ * start children with {@linkcode TaskGroup.createTask}. The group's task
+ * (the future `taskGroup` returns) finishes only when every child has.
+ *
+ * A child that fails (with anything but {@linkcode CancelledError})
+ * cancels its siblings and the body; the group then rejects with an
+ * {@linkcode ExceptionGroup} of every failure. A child that is cancelled
+ * is not a failure. Cancelling the group's task cancels the body and all
+ * children, and it ends with `CancelledError` (unless a child failed:
+ * failures take precedence).
+ *
+ * Groups are made by {@linkcode taskGroup}; one made with `new` has not
+ * been entered, and its `createTask` throws.
+ *
+ * Equivalent to Python's `asyncio.TaskGroup` (the `async with` block is
+ * the body function).
+ *
+ * @example Children that all succeed
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const results = await asyncio.run(function* () {
+ *   const tasks: asyncio.Task<string>[] = [];
+ *   yield* asyncio.taskGroup(function* (tg) {
+ *     tasks.push(tg.createTask(function* () {
+ *       yield* asyncio.sleep(20);
+ *       return "a";
+ *     }));
+ *     tasks.push(tg.createTask(async () => "b", { name: "second" }));
+ *   });
+ *   // The group has waited for both.
+ *   return tasks.map((task) => task.result());
+ * }, { clock });
+ * assert.deepEqual(results, ["a", "b"]);
+ * ```
+ */
+export class TaskGroup {
+  #entered = false;
+  #exiting = false;
+  #aborting = false;
+  #loop: EventLoop | null = null;
+  #parent: Task<unknown> | null = null;
+  /** The task that called taskGroup(), if any: it waits on the parent. */
+  #creator: Task<unknown> | null = null;
+  #parentCancelRequested = false;
+  #tasks = new Set<Future<unknown>>();
+  #errors: unknown[] = [];
+  #onCompleted: Future<void> | null = null;
+
+  /**
+   * Starts `coro` as a child task of the group (both coroutine styles, as
+   * {@linkcode createTask}). The group waits for it; if it fails, the
+   * group cancels everything else.
+   *
+   * @typeParam T The result type.
+   * @param coro A generator, a generator function or an async function.
+   * @param options Name and eager start.
+   * @returns The task.
+   * @throws {TypeError} If `coro` is not a coroutine or an option is invalid.
+   * @throws {Error} If the group has not been entered, is finished, or is shutting down after a failure or a cancellation. A generator given then is closed, so its `finally` blocks do not wait forever.
+   */
+  createTask<T>(coro: TaskCoroutine<T>, options?: TaskGroupCreateTaskOptions): Task<T> {
+    if (typeof coro !== "function" && !isGenerator(coro)) {
+      throw new TypeError(
+        `TaskGroup.createTask(): 'coro' must be a generator, a generator function or an async function, got ${
+          describe(coro)
+        }`,
+      );
+    }
+    let name: string | undefined;
+    let eager = false;
+    if (options !== undefined) {
+      checkOptions("TaskGroup.createTask()", options);
+      ({ name, eager = false } = options);
+    }
+    let refusal: string | null = null;
+    if (!this.#entered) {
+      refusal =
+        "has not been entered; groups are made by taskGroup(body), which passes them to body";
+    } else if (this.#exiting && this.#tasks.size === 0) {
+      refusal = "is finished; start tasks from its body or from its running children";
+    } else if (this.#aborting) {
+      refusal = "is shutting down after a failure or a cancellation; it accepts no new tasks";
+    }
+    if (refusal !== null) {
+      // Like Python's coro.close(): the generator will never run.
+      if (isGenerator(coro) && typeof (coro as Coroutine<T>).return === "function") {
+        (coro as Coroutine<T>).return(undefined as T);
+      }
+      throw new Error(`TaskGroup.createTask(): ${this} ${refusal}`);
+    }
+    const task = new Task(coro, { name, eager, loop: this.#loop as EventLoop });
+    if (task.done()) {
+      // Finished eagerly: account for it now, no callback needed.
+      onTaskDone(this, task);
+    } else {
+      this.#tasks.add(task);
+      addCallback(task, onTaskDone, this);
+    }
+    return task;
+  }
+
+  /** A description like Python's repr: `<TaskGroup tasks=2 errors=1 cancelling>`. */
+  toString(): string {
+    let info = "";
+    if (this.#tasks.size > 0) info += ` tasks=${this.#tasks.size}`;
+    if (this.#errors.length > 0) info += ` errors=${this.#errors.length}`;
+    if (this.#aborting) info += " cancelling";
+    else if (this.#entered) info += " entered";
+    return `<TaskGroup${info}>`;
+  }
+
+  /** Shows the group like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** Cancels every child not done yet (Python's `_abort`). */
+  #abort(): void {
+    this.#aborting = true;
+    for (const task of this.#tasks) {
+      if (!task.done()) task.cancel();
+    }
+  }
+
+  static {
+    enterGroup = (group, parent, creator) => {
+      if (group.#entered) throw new Error(`${group} has already been entered`);
+      group.#entered = true;
+      group.#parent = parent;
+      group.#creator = creator;
+      group.#loop = parent.getLoop();
+    };
+
+    // Python's TaskGroup.__aexit__, run by the group's task after the body.
+    exitGroup = function* <T>(group: TaskGroup, error: unknown, result: T): Coroutine<T> {
+      const parent = group.#parent as Task<unknown>;
+      group.#exiting = true;
+      let propagate: CancelledError | null = error instanceof CancelledError ? error : null;
+      if (error !== NO_ERROR && !group.#aborting) {
+        // The body failed or was cancelled: stop the children.
+        group.#abort();
+      }
+      // A loop, because the wait itself may be cancelled again and again.
+      while (group.#tasks.size > 0) {
+        group.#onCompleted ??= new Future<void>({ loop: group.#loop as EventLoop });
+        try {
+          yield* group.#onCompleted;
+        } catch (thrown) {
+          if (!(thrown instanceof CancelledError)) throw thrown;
+          if (!group.#aborting) {
+            // Cancelled from outside while waiting for the children.
+            propagate = thrown;
+            group.#abort();
+          }
+        }
+        group.#onCompleted = null;
+      }
+      if (group.#parentCancelRequested) {
+        // We cancelled our own task on the first failure: take that back, and
+        // if nobody else asked for a cancellation, do not propagate one.
+        if (parent.uncancel() === 0) propagate = null;
+      }
+      if (propagate !== null && group.#errors.length === 0) throw propagate;
+      if (error !== NO_ERROR && !(error instanceof CancelledError)) group.#errors.push(error);
+      if (group.#errors.length === 0) return result;
+      const errors = group.#errors;
+      group.#errors = [];
+      if (parent.cancelling() > 0) forwardCancellation(group.#creator, parent);
+      const count = errors.length;
+      throw new ExceptionGroup(
+        errors,
+        `unhandled errors in a TaskGroup (${count} sub-exception${count === 1 ? "" : "s"})`,
+      );
+    };
+
+    // Python's TaskGroup._on_task_done.
+    onTaskDone = (group, task) => {
+      group.#tasks.delete(task);
+      const waiter = group.#onCompleted;
+      if (waiter !== null && group.#tasks.size === 0 && !waiter.done()) {
+        resolveFuture(waiter, undefined);
+      }
+      if (task.cancelled()) return;
+      const error = task.exception();
+      if (error === undefined) return;
+      group.#errors.push(error);
+      const parent = group.#parent as Task<unknown>;
+      if (parent.done()) {
+        (group.#loop as EventLoop).callExceptionHandler({
+          message:
+            `Task ${task} has errored out but its parent task ${parent} is already completed`,
+          exception: error,
+          task: task as Task<unknown>,
+        });
+        return;
+      }
+      if (!group.#aborting && !group.#parentCancelRequested) {
+        // The first failure: cancel the siblings, and the body through our own task.
+        group.#abort();
+        group.#parentCancelRequested = true;
+        parent.cancel();
+      }
+    };
+  }
+}
+
+/**
+ * Python re-cancels the parent task when a group that was cancelled from
+ * outside ends with errors, so that the cancellation is not lost behind the
+ * ExceptionGroup. Here the group has a task of its own; the task that
+ * created it (and, being cancelled, handed its cancellation down to it) is
+ * the one to re-cancel: once it has received the ExceptionGroup, its next
+ * wait raises CancelledError.
+ */
+function forwardCancellation(creator: Task<unknown> | null, parent: Task<unknown>): void {
+  if (creator === null || creator.done() || creator.cancelling() === 0) return;
+  // Registered after the creator's own wake-up on `parent`, so it runs after it.
+  addCallback(parent, recancel, creator);
+}
+
+function recancel(creator: Task<unknown>): void {
+  if (creator.done() || creator.cancelling() === 0) return;
+  // uncancel + cancel keeps the count of requests as it was.
+  creator.uncancel();
+  creator.cancel();
+}
+
+/**
+ * Runs `body(group, signal)` with a new {@linkcode TaskGroup}, waits for
+ * every task the group started, and resolves to the body's result.
+ *
+ * If a child fails (anything but {@linkcode CancelledError}), the group
+ * cancels the other children and the body, waits for them all, and
+ * rejects with an {@linkcode ExceptionGroup} holding every failure (a body
+ * that fails is in it too, last). If the group is cancelled from outside,
+ * the body and every child are cancelled, and it ends with
+ * `CancelledError` once they are all done (an `ExceptionGroup` if some
+ * failed meanwhile; the task that waited for it then gets its
+ * `CancelledError` at its next wait, as in Python).
+ *
+ * The body may be a generator function (it runs inside the group's task,
+ * so a cancellation is thrown at its current `yield*`) or an async function
+ * (it runs as a child task; `signal` aborts when it should stop). Children
+ * are started with `group.createTask(coro, { name })` in either style.
+ *
+ * Equivalent to Python's `async with asyncio.TaskGroup() as tg:`, with the
+ * block passed as a function and its result returned.
+ *
+ * @typeParam T The body's result type.
+ * @param body A generator function or an async function, called with `(group, signal)`.
+ * @returns A future (a task) of the body's result.
+ * @throws {TypeError} If `body` is not a function.
+ *
+ * @example The first failure cancels the others
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const log: string[] = [];
+ * await asyncio.run(function* () {
+ *   try {
+ *     yield* asyncio.taskGroup(function* (tg) {
+ *       tg.createTask(function* () {
+ *         try {
+ *           yield* asyncio.sleep(1_000);
+ *           log.push("slow finished");
+ *         } catch (error) {
+ *           log.push("slow cancelled");
+ *           throw error;
+ *         }
+ *       });
+ *       tg.createTask(function* () {
+ *         yield* asyncio.sleep(10);
+ *         throw new Error("broken");
+ *       });
+ *     });
+ *   } catch (error) {
+ *     assert.ok(error instanceof asyncio.ExceptionGroup);
+ *     assert.deepEqual(error.errors.map((e: Error) => e.message), ["broken"]);
+ *   }
+ * }, { clock });
+ * assert.deepEqual(log, ["slow cancelled"]);
+ * ```
+ *
+ * @example An async body with its signal
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const total = await asyncio.run(async () => {
+ *   return await asyncio.taskGroup(async (tg, signal) => {
+ *     const parts = [1, 2, 3].map((n) =>
+ *       tg.createTask(async (childSignal: AbortSignal) => {
+ *         await asyncio.sleep(n * 10, { signal: childSignal });
+ *         return n;
+ *       })
+ *     );
+ *     await asyncio.sleep(5, { signal });
+ *     return parts; // the group waits for them before resolving
+ *   }).then((parts) => parts.reduce((sum, t) => sum + t.result(), 0));
+ * }, { clock });
+ * assert.equal(total, 6);
+ * ```
+ */
+export function taskGroup<T>(body: TaskGroupBody<T>): Future<T> {
+  checkFunction("taskGroup()", "body", body);
+  const loop = getEventLoop();
+  const group = new TaskGroup();
+  return new Task(runGroup(group, body, currentTask()), { loop });
+}
+
+/** The group's task: Python's `async with TaskGroup()` around the body. */
+function* runGroup<T>(
+  group: TaskGroup,
+  body: TaskGroupBody<T>,
+  creator: Task<unknown> | null,
+): Coroutine<T> {
+  const parent = currentTask() as Task<unknown>;
+  enterGroup(group, parent, creator);
+  let error: unknown = NO_ERROR;
+  let result: T = undefined as T;
+  try {
+    if (isGeneratorFunction(body)) {
+      const coro = body.length < 2
+        ? (body as (group: TaskGroup) => Coroutine<T>)(group)
+        : body(group, parent.signal);
+      result = yield* coro as Coroutine<T>;
+    } else {
+      result = yield* startBodyTask(
+        parent.getLoop(),
+        (signal) => body(group, signal),
+        body.length >= 2,
+      );
+    }
+  } catch (thrown) {
+    error = thrown;
+  }
+  return yield* exitGroup(group, error, result);
+}

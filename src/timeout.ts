@@ -1,0 +1,277 @@
+/**
+ * timeout() and timeoutAt(): run a body under a deadline that can be moved.
+ *
+ * @module
+ */
+
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import type { Future } from "./future.ts";
+import { type Coroutine, currentTask, Task } from "./task.ts";
+import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
+import { isGeneratorFunction, startBodyTask } from "./_body.ts";
+import { checkFunction, checkTime, describe } from "./_validate.ts";
+
+/**
+ * The deadline of a {@linkcode timeout} or {@linkcode timeoutAt} call, as
+ * its body sees it (the body's second argument).
+ *
+ * Equivalent to Python's `asyncio.Timeout`, with loop times in milliseconds.
+ */
+export interface Timeout {
+  /**
+   * The deadline, in loop time (milliseconds, compare
+   * {@linkcode EventLoop.time}), or `null` for none.
+   *
+   * @returns The deadline.
+   */
+  when(): number | null;
+  /**
+   * Moves the deadline to loop time `whenMs` (a time already past expires
+   * at the next loop iteration), or removes it with `null`. Only while the
+   * body runs and the deadline has not passed.
+   *
+   * @param whenMs The new deadline in loop time (ms), or `null`.
+   * @throws {TypeError} If `whenMs` is neither a number nor `null`.
+   * @throws {RangeError} If `whenMs` is NaN.
+   * @throws {Error} If the body has finished or the deadline has already passed.
+   */
+  reschedule(whenMs: number | null): void;
+  /**
+   * Whether the deadline passed while the body ran (the body was then
+   * cancelled).
+   *
+   * @returns `true` once expired.
+   */
+  expired(): boolean;
+}
+
+/**
+ * The body of {@linkcode timeout} and {@linkcode timeoutAt}: a generator
+ * function (it runs inside the task the call returns, with full
+ * cancellation semantics) or an async function (it runs as a child task
+ * whose `signal` aborts when the deadline passes). It receives the task's
+ * `AbortSignal` and the {@linkcode Timeout}.
+ *
+ * @typeParam T The body's result type.
+ */
+export type TimeoutBody<T> = (
+  signal: AbortSignal,
+  scope: Timeout,
+) => Coroutine<T> | PromiseLike<T> | T;
+
+/** The scope object the body sees: the public face of the package's TimeoutScope. */
+class TimeoutView implements Timeout {
+  #scope: TimeoutScope;
+
+  constructor(scope: TimeoutScope) {
+    this.#scope = scope;
+  }
+
+  when(): number | null {
+    return this.#scope.when();
+  }
+
+  reschedule(whenMs: number | null): void {
+    if (whenMs !== null) {
+      if (whenMs === undefined) {
+        throw new TypeError(
+          "Timeout.reschedule(): 'whenMs' must be a number or null, got undefined",
+        );
+      }
+      checkTime("Timeout.reschedule()", "whenMs", whenMs);
+    }
+    const state = this.#scope.state;
+    if (state !== "active") {
+      throw new Error(
+        `Timeout.reschedule(): cannot reschedule a timeout that is ${state}; ` +
+          "reschedule it from its body, before the deadline passes",
+      );
+    }
+    this.#scope.reschedule(whenMs);
+  }
+
+  expired(): boolean {
+    return this.#scope.expired();
+  }
+
+  /** A description like Python's repr: `<Timeout [active] when=1500>`. */
+  toString(): string {
+    const state = this.#scope.state;
+    return state === "active"
+      ? `<Timeout [active] when=${this.#scope.when()}>`
+      : `<Timeout [${state}]>`;
+  }
+
+  /** Shows the scope like Python's repr in Deno's inspector. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * Runs `body` and cancels it if it has not finished `ms` milliseconds from
+ * now; the returned future then fails with {@linkcode TimeoutError} whose
+ * `cause` is the {@linkcode CancelledError} that stopped the body. `null`
+ * never expires; `0` or less expires at the next loop iteration.
+ *
+ * The body is called with `(signal, scope)`. A generator function runs
+ * inside the task this call returns: on expiry {@linkcode CancelledError}
+ * is thrown at its current `yield*` (its `finally` blocks run, and it may
+ * even catch it and return a value, which then stands). An async function
+ * runs as a child task: its `signal` aborts on expiry, and the call waits
+ * for it to settle. The deadline can be read and moved through `scope`.
+ *
+ * Cancellation is told apart as in Python's `asyncio.timeout()`: only a
+ * cancellation that the deadline caused becomes a `TimeoutError`; if the
+ * task is also (or only) cancelled from outside, the call ends with
+ * `CancelledError`. A deadline that passes while the body is already
+ * failing with another error leaves that error as it is.
+ *
+ * Equivalent to Python's `async with asyncio.timeout(delay)`, with the
+ * delay in milliseconds and the block passed as a function. Unlike the
+ * context manager, the block runs in a task of its own (the returned
+ * future), so `currentTask()` inside a generator body is that task.
+ *
+ * @typeParam T The body's result type.
+ * @param ms The delay in milliseconds, or `null` for no deadline.
+ * @param body A generator function or an async function, called with `(signal, scope)`.
+ * @returns A future (a task) of the body's result.
+ * @throws {TypeError} If `ms` is neither a number nor `null`, or `body` is not a function.
+ * @throws {RangeError} If `ms` is NaN.
+ *
+ * @example A deadline that passes (generator body)
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const log: string[] = [];
+ * await asyncio.run(function* () {
+ *   try {
+ *     yield* asyncio.timeout(100, function* () {
+ *       try {
+ *         yield* asyncio.sleep(10_000);
+ *       } finally {
+ *         log.push("body cleaned up");
+ *       }
+ *     });
+ *   } catch (error) {
+ *     assert.ok(error instanceof asyncio.TimeoutError);
+ *     assert.ok(error.cause instanceof asyncio.CancelledError);
+ *     log.push(`timed out at ${asyncio.getRunningLoop().time()} ms`);
+ *   }
+ * }, { clock });
+ * assert.deepEqual(log, ["body cleaned up", "timed out at 100 ms"]);
+ * ```
+ *
+ * @example An async body and its signal, moving the deadline
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * const result = await asyncio.run(async () => {
+ *   return await asyncio.timeout(100, async (signal, scope) => {
+ *     // Needs 150 ms: give it more time.
+ *     scope.reschedule(scope.when()! + 100);
+ *     await asyncio.sleep(150, { signal });
+ *     assert.equal(scope.expired(), false);
+ *     return "finished in time";
+ *   });
+ * }, { clock });
+ * assert.equal(result, "finished in time");
+ * ```
+ */
+export function timeout<T>(ms: number | null, body: TimeoutBody<T>): Future<T> {
+  checkDeadline("timeout()", "ms", ms);
+  checkFunction("timeout()", "body", body);
+  const loop = getEventLoop();
+  const when = ms === null ? null : loop.time() + ms;
+  return start(loop, new TimeoutScope(when, `timeout() timed out after ${ms} ms`), body);
+}
+
+/**
+ * Like {@linkcode timeout}, with the deadline given as a loop time in
+ * milliseconds (compare {@linkcode EventLoop.time}); `null` never expires,
+ * a time already past expires at the next loop iteration.
+ *
+ * Equivalent to Python's `async with asyncio.timeout_at(when)`, with the
+ * time in milliseconds and the block passed as a function.
+ *
+ * @typeParam T The body's result type.
+ * @param whenMs The deadline in loop time (ms), or `null`.
+ * @param body A generator function or an async function, called with `(signal, scope)`.
+ * @returns A future (a task) of the body's result.
+ * @throws {TypeError} If `whenMs` is neither a number nor `null`, or `body` is not a function.
+ * @throws {RangeError} If `whenMs` is NaN.
+ *
+ * @example A deadline shared by several steps
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(function* () {
+ *   const deadline = asyncio.getRunningLoop().time() + 250;
+ *   const steps: number[] = [];
+ *   try {
+ *     yield* asyncio.timeoutAt(deadline, function* (_signal, scope) {
+ *       assert.equal(scope.when(), deadline);
+ *       for (let step = 1; step <= 5; step++) {
+ *         yield* asyncio.sleep(100);
+ *         steps.push(step);
+ *       }
+ *     });
+ *   } catch (error) {
+ *     assert.ok(error instanceof asyncio.TimeoutError);
+ *   }
+ *   assert.deepEqual(steps, [1, 2]);
+ * }, { clock });
+ * ```
+ */
+export function timeoutAt<T>(whenMs: number | null, body: TimeoutBody<T>): Future<T> {
+  checkDeadline("timeoutAt()", "whenMs", whenMs);
+  checkFunction("timeoutAt()", "body", body);
+  const loop = getEventLoop();
+  return start(loop, new TimeoutScope(whenMs, `timeoutAt() deadline ${whenMs} passed`), body);
+}
+
+function checkDeadline(where: string, arg: string, value: unknown): void {
+  if (value === null) return;
+  if (value === undefined) {
+    throw new TypeError(`${where}: '${arg}' must be a number or null, got ${describe(value)}`);
+  }
+  checkTime(where, arg, value);
+}
+
+function start<T>(loop: EventLoop, scope: TimeoutScope, body: TimeoutBody<T>): Future<T> {
+  return new Task(runScope(scope, body), { loop });
+}
+
+/** The task's coroutine: Python's `async with timeout(...)` around the body. */
+function* runScope<T>(scope: TimeoutScope, body: TimeoutBody<T>): Coroutine<T> {
+  const task = currentTask() as Task<unknown>;
+  const view = new TimeoutView(scope);
+  scope.enter(task);
+  let result: T;
+  try {
+    if (isGeneratorFunction(body)) {
+      // Inline: the deadline cancels this very task, at the body's yield*.
+      const coro =
+        (body.length === 0 ? (body as () => Coroutine<T>)() : body(task.signal, view)) as Coroutine<
+          T
+        >;
+      result = yield* coro;
+    } else {
+      result = yield* startBodyTask(
+        task.getLoop(),
+        (signal) => body(signal, view),
+        body.length > 0,
+      );
+    }
+  } catch (error) {
+    throw scope.exit(error);
+  }
+  scope.exit(NO_ERROR);
+  return result;
+}

@@ -1,0 +1,285 @@
+/**
+ * wait(): wait until some or all of a set of futures are done, without
+ * touching them.
+ *
+ * @module
+ */
+
+import type { TimerHandle } from "./handle.ts";
+import { Future } from "./future.ts";
+import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
+import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
+
+/** {@linkcode wait} returns as soon as any future is done or cancelled. */
+export const FIRST_COMPLETED = "FIRST_COMPLETED";
+/**
+ * {@linkcode wait} returns as soon as any future fails with an exception
+ * (a cancelled future does not count), or when all are done.
+ */
+export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
+/** {@linkcode wait} returns when every future is done (the default). */
+export const ALL_COMPLETED = "ALL_COMPLETED";
+
+/** When {@linkcode wait} returns: one of the three exported constants. */
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED;
+
+/** Options for {@linkcode wait}. */
+export interface WaitOptions {
+  /**
+   * Return after this many milliseconds even if the condition is not met;
+   * `null` waits as long as it takes. Nothing is cancelled on timeout: the
+   * futures still running are in `pending`.
+   *
+   * @default {null}
+   */
+  timeout?: number | null;
+  /**
+   * When to return: {@linkcode FIRST_COMPLETED}, {@linkcode FIRST_EXCEPTION}
+   * or {@linkcode ALL_COMPLETED}.
+   *
+   * @default {ALL_COMPLETED}
+   */
+  returnWhen?: ReturnWhen;
+}
+
+/**
+ * What {@linkcode wait} resolves to: the futures that are done (finished,
+ * failed or cancelled) and those still pending, when it returned.
+ *
+ * @typeParam T The futures' result type.
+ */
+export interface WaitResult<T> {
+  /** The futures that are done. */
+  done: Set<Future<T>>;
+  /** The futures still pending. */
+  pending: Set<Future<T>>;
+}
+
+const ALL = 0;
+const FIRST = 1;
+const EXCEPTION = 2;
+
+/**
+ * The future wait() returns. Cancelling it (which is what happens when the
+ * task waiting on it is cancelled) only detaches it: the futures it watches
+ * are left alone, as in Python.
+ */
+class WaitFuture<T> extends Future<WaitResult<T>> {
+  futures: Future<T>[];
+  mode: number;
+  /** How many of `futures` have not completed yet (as seen by the callbacks). */
+  left: number;
+  timer: TimerHandle | null = null;
+
+  constructor(futures: Future<T>[], mode: number, left: number) {
+    super({ loop: futures[0].getLoop() });
+    this.futures = futures;
+    this.mode = mode;
+    this.left = left;
+  }
+
+  override cancel(msg?: string): boolean {
+    if (!super.cancel(msg)) return false;
+    this.detach();
+    return true;
+  }
+
+  /** Removes every callback and the timer this wait registered. */
+  detach(): void {
+    this.timer?.cancel();
+    this.timer = null;
+    for (const future of this.futures) {
+      if (!future.done()) removeCallback(future, onCompletion, this);
+    }
+  }
+
+  finish(): void {
+    this.detach();
+    const done = new Set<Future<T>>();
+    const pending = new Set<Future<T>>();
+    for (const future of this.futures) (future.done() ? done : pending).add(future);
+    resolveFuture(this, { done, pending });
+  }
+}
+
+/**
+ * Waits until the given futures are done, as `returnWhen` says, or until
+ * `timeout` milliseconds pass, and resolves to the sets of `done` and
+ * `pending` futures. It never raises on timeout and never cancels anything:
+ * look at `pending`, and cancel what you no longer need.
+ *
+ * Only Futures and Tasks are accepted, so that the futures in the result
+ * are the ones you hold: wrap a generator or a promise with
+ * {@linkcode ensureFuture} (or {@linkcode createTask}) first. A future
+ * listed twice counts once. When the condition already holds for the
+ * futures as given (for example `FIRST_COMPLETED` with one already done),
+ * the returned future is done at once.
+ *
+ * Cancelling the returned future (or the task waiting on it) stops the
+ * wait and leaves the futures running.
+ *
+ * Equivalent to Python's `asyncio.wait()`, with the timeout in
+ * milliseconds and `{ done, pending }` in place of the `(done, pending)`
+ * tuple.
+ *
+ * @typeParam T The futures' result type.
+ * @param futures The Futures and Tasks to watch (any iterable; not empty).
+ * @param options `timeout` and `returnWhen`.
+ * @returns A future of `{ done, pending }`.
+ * @throws {TypeError} If `futures` is not an iterable of Futures and Tasks (it names `ensureFuture` as the fix), or an option has the wrong type.
+ * @throws {RangeError} If `futures` is empty, `timeout` is NaN, or `returnWhen` is not one of the three constants.
+ *
+ * @example Acting on the first task to finish
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(function* () {
+ *   const fast = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(10);
+ *     return "fast";
+ *   });
+ *   const slow = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(1_000);
+ *     return "slow";
+ *   });
+ *   const { done, pending } = yield* asyncio.wait([fast, slow], {
+ *     returnWhen: asyncio.FIRST_COMPLETED,
+ *   });
+ *   assert.deepEqual([...done], [fast]);
+ *   assert.deepEqual([...pending], [slow]);
+ *   assert.equal(fast.result(), "fast");
+ *   slow.cancel(); // wait() never cancels anything itself
+ * }, { clock });
+ * ```
+ *
+ * @example A timeout leaves the work running
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(async () => {
+ *   const job = asyncio.createTask(async (signal: AbortSignal) => {
+ *     await asyncio.sleep(500, { signal });
+ *     return 42;
+ *   });
+ *   const first = await asyncio.wait([job], { timeout: 100 });
+ *   assert.equal(first.pending.has(job), true);
+ *   const second = await asyncio.wait([job]);
+ *   assert.equal(second.done.has(job), true);
+ *   assert.equal(job.result(), 42);
+ * }, { clock });
+ * ```
+ */
+export function wait<T>(
+  futures: Iterable<Future<T>>,
+  options?: WaitOptions,
+): Future<WaitResult<T>> {
+  let timeout: number | null = null;
+  let mode = ALL;
+  if (options !== undefined) {
+    checkOptions("wait()", options);
+    const { timeout: t, returnWhen } = options;
+    if (t !== undefined && t !== null) {
+      checkTime("wait()", "timeout", t);
+      timeout = t;
+    }
+    if (returnWhen !== undefined) mode = parseReturnWhen(returnWhen);
+  }
+  const list = toFutureList(futures);
+  // Count what is already done, and whether that settles the wait at once.
+  let left = list.length;
+  let settled = false;
+  for (const future of list) {
+    if (!future.done()) continue;
+    left--;
+    if (triggers(mode, future)) settled = true;
+  }
+  const outer = new WaitFuture(list, mode, left);
+  if (settled || left === 0) {
+    outer.finish();
+    return outer;
+  }
+  for (const future of list) {
+    if (!future.done()) addCallback(future, onCompletion, outer);
+  }
+  if (timeout !== null) {
+    outer.timer = outer.getLoop().callLater(timeout, onTimeout, outer);
+  }
+  return outer;
+}
+
+function onCompletion(outer: WaitFuture<unknown>, future: Future<unknown>): void {
+  if (outer.done()) return;
+  outer.left--;
+  if (outer.left <= 0 || triggers(outer.mode, future)) outer.finish();
+}
+
+function onTimeout(outer: WaitFuture<unknown>): void {
+  outer.timer = null;
+  if (!outer.done()) outer.finish();
+}
+
+/** Whether a done future meets the condition on its own (FIRST_COMPLETED or a failure). */
+function triggers(mode: number, future: Future<unknown>): boolean {
+  if (mode === FIRST) return true;
+  // Reading exception() marks it retrieved, as Python's wait() does.
+  return mode === EXCEPTION && !future.cancelled() && future.exception() !== undefined;
+}
+
+function parseReturnWhen(value: unknown): number {
+  switch (value) {
+    case ALL_COMPLETED:
+      return ALL;
+    case FIRST_COMPLETED:
+      return FIRST;
+    case FIRST_EXCEPTION:
+      return EXCEPTION;
+  }
+  const message =
+    `wait(): 'returnWhen' must be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${
+      describe(value)
+    }`;
+  throw typeof value === "string" ? new RangeError(message) : new TypeError(message);
+}
+
+/** The distinct futures of `futures`, in iteration order; throws on anything else. */
+function toFutureList<T>(futures: Iterable<Future<T>>): Future<T>[] {
+  if (
+    futures === null || typeof futures !== "object" || futures instanceof Future ||
+    isGenerator(futures) || typeof (futures as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeError(
+      `wait(): 'futures' must be an iterable of Futures and Tasks, got ${describe(futures)}${
+        futures instanceof Future
+          ? "; pass [future]"
+          : isGenerator(futures)
+          ? " (taken for a coroutine); pass an array, e.g. Array.from(generator)"
+          : ""
+      }`,
+    );
+  }
+  const list: Future<T>[] = [];
+  const seen = new Set<Future<T>>();
+  let index = 0;
+  for (const item of futures) {
+    if (!(item instanceof Future)) {
+      throw new TypeError(
+        `wait(): 'futures[${index}]' must be a Future or a Task, got ${
+          describe(item)
+        }; wrap it with ensureFuture() (or createTask()) first, and keep the result to find it in done or pending`,
+      );
+    }
+    if (!seen.has(item)) {
+      seen.add(item);
+      list.push(item);
+    }
+    index++;
+  }
+  if (list.length === 0) {
+    throw new RangeError("wait(): 'futures' must not be empty");
+  }
+  return list;
+}
