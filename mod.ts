@@ -34,14 +34,20 @@
  */
 
 export * from "./src/as_completed.ts";
+export * from "./src/barrier.ts";
 export * from "./src/clock.ts";
+export * from "./src/condition.ts";
 export * from "./src/ensure_future.ts";
 export * from "./src/errors.ts";
+export * from "./src/event.ts";
 export * from "./src/event_loop.ts";
 export * from "./src/future.ts";
 export * from "./src/gather.ts";
 export * from "./src/handle.ts";
+export * from "./src/lock.ts";
+export * from "./src/queue.ts";
 export * from "./src/run.ts";
+export * from "./src/semaphore.ts";
 export * from "./src/shield.ts";
 export * from "./src/sleep.ts";
 export * from "./src/task.ts";
