@@ -227,15 +227,16 @@ export function* crawl(
 
   const tasks = urls.map((url) =>
     asyncio.createTask(function* () {
+      let result: FetchResult;
       try {
-        const result = yield* fetchOne(url, { deadlineMs, fetch: options.fetch });
-        report(result);
-        return result;
+        result = yield* fetchOne(url, { deadlineMs, fetch: options.fetch });
       } catch (error) {
         // fetchOne turns everything else into a result: this is a cancellation.
         report(resultOf(url, error, loop.time() - started));
         throw error;
       }
+      report(result);
+      return result;
     }, { name: url })
   );
   const batch = asyncio.gather(tasks, { returnExceptions: true });
@@ -344,7 +345,8 @@ export function formatSummary(report: CrawlReport): string {
       c === cells.length - 1 ? cell : right[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])
     ).join("  ").trimEnd();
   const { total, ok, timeout, failed, cancelled } = report.progress;
-  let totals = `${total} requests in ${(report.elapsedMs / 1000).toFixed(2)} s ` +
+  let totals =
+    `${total} request${total === 1 ? "" : "s"} in ${(report.elapsedMs / 1000).toFixed(2)} s ` +
     `(deadline ${report.deadlineMs} ms each): ok ${ok} · timeout ${timeout} · failed ${failed}`;
   if (cancelled > 0 || report.interrupted) totals += ` · cancelled ${cancelled}`;
   const lines = [
@@ -354,7 +356,9 @@ export function formatSummary(report: CrawlReport): string {
     "",
     totals,
   ];
-  if (report.interrupted) lines.push("Interrupted: the unfinished requests were cancelled.");
+  if (report.interrupted) {
+    lines.push("Interrupted: the unfinished requests were cancelled and their fetches aborted.");
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -470,7 +474,7 @@ function resultOf(url: string, error: unknown, ms: number): FetchResult {
       outcome: "cancelled",
       status: null,
       ms,
-      detail: `cancelled${why}; fetch aborted`,
+      detail: `cancelled${why}`,
     };
   }
   return { url, outcome: "failed", status: null, ms, detail: shorten(describeError(error)) };

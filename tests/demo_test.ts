@@ -343,7 +343,7 @@ Deno.test("crawl()", async (t) => {
     assert.equal(cancelled.length, 13);
     for (const r of cancelled) {
       assert.equal(r.ms, 48);
-      assert.equal(r.detail, "cancelled (Ctrl-C); fetch aborted");
+      assert.equal(r.detail, "cancelled (Ctrl-C)");
     }
     // Every fetch that was still running saw its signal abort at 48 ms and settled.
     const inFlight = calls.filter((c) => c.abortedAt !== null);
@@ -359,7 +359,7 @@ Deno.test("crawl()", async (t) => {
     );
     assert.equal(report.interrupted, true);
     assert.deepEqual(report.results.map((r) => r.outcome), ["cancelled", "cancelled", "cancelled"]);
-    assert.equal(report.results[0].detail, "cancelled (stop); fetch aborted");
+    assert.equal(report.results[0].detail, "cancelled (stop)");
     assert.equal(calls.length, 0, "no fetch was started");
   });
 
@@ -464,7 +464,7 @@ Deno.test("formatSummary() renders the table and the totals", () => {
       outcome: "cancelled",
       status: null,
       ms: 50,
-      detail: "cancelled (Ctrl-C); fetch aborted",
+      detail: "cancelled (Ctrl-C)",
     }],
     progress: progressOf({ total: 1, done: 1, cancelled: 1 }),
     interrupted: true,
@@ -475,11 +475,11 @@ Deno.test("formatSummary() renders the table and the totals", () => {
     formatSummary(interrupted),
     [
       "#  URL      outcome    status  ms  detail",
-      "-  -------  ---------  ------  --  ---------------------------------",
-      "1  /slow/3  cancelled       -  50  cancelled (Ctrl-C); fetch aborted",
+      "-  -------  ---------  ------  --  ------------------",
+      "1  /slow/3  cancelled       -  50  cancelled (Ctrl-C)",
       "",
-      "1 requests in 0.05 s (deadline 1000 ms each): ok 0 · timeout 0 · failed 0 · cancelled 1",
-      "Interrupted: the unfinished requests were cancelled.",
+      "1 request in 0.05 s (deadline 1000 ms each): ok 0 · timeout 0 · failed 0 · cancelled 1",
+      "Interrupted: the unfinished requests were cancelled and their fetches aborted.",
       "",
     ].join("\n"),
   );
