@@ -484,3 +484,47 @@ Deno.test("formatSummary() renders the table and the totals", () => {
     ].join("\n"),
   );
 });
+
+// End to end against the real test server and the real fetch. The suite runs
+// without permissions, so this is skipped there; run it with
+// `deno test --allow-net=127.0.0.1 tests/demo_test.ts`.
+const netGranted = Deno.permissions.querySync({ name: "net", host: "127.0.0.1" }).state ===
+  "granted";
+
+Deno.test({
+  name: "crawl() against the local test server (needs --allow-net=127.0.0.1)",
+  ignore: !netGranted,
+  async fn(t) {
+    const { startTestServer } = await import("../examples/_server.ts");
+    await t.step("deadlines abort the slow fetches, which the server sees", async () => {
+      const server = await startTestServer({ slowMs: 2_000 });
+      let report: CrawlReport;
+      try {
+        report = await asyncio.run(crawl(planUrls(server.url), { deadlineMs: 300 }));
+      } finally {
+        await server.close();
+      }
+      const { ok, timeout, failed } = report.progress;
+      assert.deepEqual({ ok, timeout, failed }, { ok: 12, timeout: 4, failed: 4 });
+      assert.equal(server.stats().abandoned, 4, "each aborted fetch closed its connection");
+    });
+    await t.step("an interrupt cancels the fetches in flight", async () => {
+      const server = await startTestServer({ slowMs: 2_000 });
+      const interrupt = new AbortController();
+      let report: CrawlReport;
+      try {
+        report = await asyncio.run(function* () {
+          asyncio.getRunningLoop().callLater(200, () => interrupt.abort(new Error("Ctrl-C")));
+          return yield* crawl(planUrls(server.url), { signal: interrupt.signal });
+        });
+      } finally {
+        await server.close();
+      }
+      assert.equal(report.interrupted, true);
+      // The four slow ones at least (a fast one could be late on a busy machine).
+      const slow = report.results.filter((r) => r.url.includes("/slow/"));
+      assert.deepEqual(slow.map((r) => r.outcome), Array(4).fill("cancelled"));
+      assert.equal(server.stats().abandoned, 4);
+    });
+  },
+});
