@@ -71,9 +71,9 @@ const encoder = new TextEncoder();
 /**
  * Starts the test server on 127.0.0.1 with a random free port.
  *
- * @param options How slow `/slow/<n>` is.
- * @returns The server's URL, its counters, and `close()`.
- * @throws {RangeError} If `slowMs` is not a number >= 0.
+ * @param options How slow `/slow/<n>` is, and how long `close()` waits for answers in progress.
+ * @returns A promise of the server: its URL, its counters, and `close()`.
+ * @throws {RangeError} If `slowMs` or `closeGraceMs` is not a number >= 0.
  */
 export function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { slowMs = 5_000, closeGraceMs = 250 } = options;
