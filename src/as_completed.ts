@@ -13,7 +13,8 @@ import { TimeoutError } from "./errors.ts";
 import { addCallback, failFuture, removeCallback, resolveFuture, SUSPEND } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { Deque } from "./_deque.ts";
-import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
+import { checkOptions, checkTime, isGenerator } from "./_validate.ts";
+import { describeArg } from "./_describe_arg.ts";
 
 /** Options for {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -349,7 +350,7 @@ export function asCompleted<T>(
     typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
     throw new TypeError(
-      `asCompleted(): 'aws' must be an iterable of awaitables, got ${describe(aws)}${
+      `asCompleted(): 'aws' must be an iterable of awaitables, got ${describeArg(aws)}${
         aws instanceof Future ? "; pass [future]" : ""
       }`,
     );
@@ -360,7 +361,7 @@ export function asCompleted<T>(
     if (!isAwaitable(items[i])) {
       throw new TypeError(
         `asCompleted(): 'aws[${i}]' must be a Future, a Task, a generator, a function or a promise, got ${
-          describe(items[i])
+          describeArg(items[i])
         }`,
       );
     }

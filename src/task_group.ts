@@ -12,7 +12,8 @@ import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts
 import { CancelledError } from "./errors.ts";
 import { addCallback, resolveFuture } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
-import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
+import { checkFunction, checkOptions, isGenerator } from "./_validate.ts";
+import { describeArg } from "./_describe_arg.ts";
 
 /**
  * Several errors raised together: {@linkcode taskGroup} rejects with one
@@ -157,7 +158,7 @@ export class TaskGroup {
     if (typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `TaskGroup.createTask(): 'coro' must be a generator, a generator function or an async function, got ${
-          describe(coro)
+          describeArg(coro)
         }`,
       );
     }

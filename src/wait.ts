@@ -7,8 +7,9 @@
 
 import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
-import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
+import { addCallback, pushEntry, removeCallback, resolveFuture } from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
+import { describeArg } from "./_describe_arg.ts";
 
 /** {@linkcode wait} returns as soon as any future is done or cancelled. */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
@@ -46,13 +47,13 @@ export interface WaitOptions {
  * What {@linkcode wait} resolves to: the futures that are done (finished,
  * failed or cancelled) and those still pending, when it returned.
  *
- * @typeParam T The futures' result type.
+ * @typeParam F The type of the futures given (for instance `Task<string>`).
  */
-export interface WaitResult<T> {
+export interface WaitResult<F extends Future<unknown> = Future<unknown>> {
   /** The futures that are done. */
-  done: Set<Future<T>>;
+  done: Set<F>;
   /** The futures still pending. */
-  pending: Set<Future<T>>;
+  pending: Set<F>;
 }
 
 const ALL = 0;
@@ -64,14 +65,16 @@ const EXCEPTION = 2;
  * task waiting on it is cancelled) only detaches it: the futures it watches
  * are left alone, as in Python.
  */
-class WaitFuture<T> extends Future<WaitResult<T>> {
-  futures: Future<T>[];
+class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
+  futures: F[];
   mode: number;
   /** How many of `futures` have not completed yet (as seen by the callbacks). */
   left: number;
   timer: TimerHandle | null = null;
+  /** The condition was met (or the timeout passed); the result is being made. */
+  triggered = false;
 
-  constructor(futures: Future<T>[], mode: number, left: number) {
+  constructor(futures: F[], mode: number, left: number) {
     super({ loop: futures[0].getLoop() });
     this.futures = futures;
     this.mode = mode;
@@ -93,13 +96,28 @@ class WaitFuture<T> extends Future<WaitResult<T>> {
     }
   }
 
-  finish(): void {
+  /**
+   * The condition is met: stop watching, and sort the futures in the next
+   * iteration. Like Python, where the sets are made when the waiting
+   * coroutine resumes, a future that finishes in the meantime (its
+   * callbacks not run yet) counts as done.
+   */
+  trigger(): void {
+    this.triggered = true;
     this.detach();
-    const done = new Set<Future<T>>();
-    const pending = new Set<Future<T>>();
+    pushEntry(this.getLoop(), settle, this, undefined);
+  }
+
+  settle(): void {
+    const done = new Set<F>();
+    const pending = new Set<F>();
     for (const future of this.futures) (future.done() ? done : pending).add(future);
     resolveFuture(this, { done, pending });
   }
+}
+
+function settle(outer: WaitFuture<Future<unknown>>): void {
+  if (!outer.done()) outer.settle();
 }
 
 /**
@@ -122,7 +140,7 @@ class WaitFuture<T> extends Future<WaitResult<T>> {
  * milliseconds and `{ done, pending }` in place of the `(done, pending)`
  * tuple.
  *
- * @typeParam T The futures' result type.
+ * @typeParam F The type of the futures (for instance `Task<string>`).
  * @param futures The Futures and Tasks to watch (any iterable; not empty).
  * @param options `timeout` and `returnWhen`.
  * @returns A future of `{ done, pending }`.
@@ -173,10 +191,10 @@ class WaitFuture<T> extends Future<WaitResult<T>> {
  * }, { clock });
  * ```
  */
-export function wait<T>(
-  futures: Iterable<Future<T>>,
+export function wait<F extends Future<unknown>>(
+  futures: Iterable<F>,
   options?: WaitOptions,
-): Future<WaitResult<T>> {
+): Future<WaitResult<F>> {
   let timeout: number | null = null;
   let mode = ALL;
   if (options !== undefined) {
@@ -199,7 +217,8 @@ export function wait<T>(
   }
   const outer = new WaitFuture(list, mode, left);
   if (settled || left === 0) {
-    outer.finish();
+    // Nothing to wait for: done at once (as gather() with done children).
+    outer.settle();
     return outer;
   }
   for (const future of list) {
@@ -211,15 +230,15 @@ export function wait<T>(
   return outer;
 }
 
-function onCompletion(outer: WaitFuture<unknown>, future: Future<unknown>): void {
-  if (outer.done()) return;
+function onCompletion(outer: WaitFuture<Future<unknown>>, future: Future<unknown>): void {
+  if (outer.triggered || outer.done()) return;
   outer.left--;
-  if (outer.left <= 0 || triggers(outer.mode, future)) outer.finish();
+  if (outer.left <= 0 || triggers(outer.mode, future)) outer.trigger();
 }
 
-function onTimeout(outer: WaitFuture<unknown>): void {
+function onTimeout(outer: WaitFuture<Future<unknown>>): void {
   outer.timer = null;
-  if (!outer.done()) outer.finish();
+  if (!outer.triggered && !outer.done()) outer.trigger();
 }
 
 /** Whether a done future meets the condition on its own (FIRST_COMPLETED or a failure). */
@@ -246,13 +265,13 @@ function parseReturnWhen(value: unknown): number {
 }
 
 /** The distinct futures of `futures`, in iteration order; throws on anything else. */
-function toFutureList<T>(futures: Iterable<Future<T>>): Future<T>[] {
+function toFutureList<F extends Future<unknown>>(futures: Iterable<F>): F[] {
   if (
     futures === null || typeof futures !== "object" || futures instanceof Future ||
     isGenerator(futures) || typeof (futures as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
     throw new TypeError(
-      `wait(): 'futures' must be an iterable of Futures and Tasks, got ${describe(futures)}${
+      `wait(): 'futures' must be an iterable of Futures and Tasks, got ${describeArg(futures)}${
         futures instanceof Future
           ? "; pass [future]"
           : isGenerator(futures)
@@ -261,14 +280,14 @@ function toFutureList<T>(futures: Iterable<Future<T>>): Future<T>[] {
       }`,
     );
   }
-  const list: Future<T>[] = [];
-  const seen = new Set<Future<T>>();
+  const list: F[] = [];
+  const seen = new Set<F>();
   let index = 0;
   for (const item of futures) {
     if (!(item instanceof Future)) {
       throw new TypeError(
         `wait(): 'futures[${index}]' must be a Future or a Task, got ${
-          describe(item)
+          describeArg(item)
         }; wrap it with ensureFuture() (or createTask()) first, and keep the result to find it in done or pending`,
       );
     }
