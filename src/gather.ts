@@ -135,10 +135,11 @@ class GatheringFuture<T> extends Future<T> {
  * assert.ok(results[1] instanceof Error);
  * ```
  */
-// `any`, not `unknown`: an `unknown` constraint would become the contextual
-// type of the elements and erase inferred results such as `p.then(() => 3)`.
-// deno-lint-ignore no-explicit-any
-export function gather<const A extends readonly Awaitable<any>[]>(
+// The constraint is `unknown[]`, not `Awaitable[]`: it would become the
+// contextual type of the elements and erase inferred results such as
+// `p.then(() => 3)`. Elements that are not awaitable get the type `never`
+// (and throw a TypeError at run time).
+export function gather<const A extends readonly unknown[]>(
   aws: A,
   options: GatherOptions & { returnExceptions: true },
 ): Future<GatherSettledResult<A>>;
@@ -151,8 +152,7 @@ export function gather<const A extends readonly Awaitable<any>[]>(
  * @param options `returnExceptions`.
  * @returns A future of the results.
  */
-// deno-lint-ignore no-explicit-any
-export function gather<const A extends readonly Awaitable<any>[]>(
+export function gather<const A extends readonly unknown[]>(
   aws: A,
   options?: GatherOptions,
 ): Future<GatherResult<A>>;

@@ -317,6 +317,9 @@ export class Task<T> extends Future<T> {
    *
    * @throws {Error} Always.
    */
+  override setResult(value: T): void;
+  /** Tasks are completed by their coroutine only. */
+  override setResult(this: Future<void>): void;
   override setResult(_value?: T): void {
     throw new Error("Task.setResult(): a task's result comes from its coroutine; use a Future");
   }
