@@ -59,8 +59,18 @@ import { CancelledError } from "./errors.ts";
 import { abortError } from "./_signal.ts";
 import { checkOptions, checkSignal, describe } from "./_validate.ts";
 
-/** A body: the CPython coroutine of one operation, waiting with `yield* future`. */
-export type Body<T> = Generator<unknown, T, unknown>;
+/**
+ * A body: the CPython coroutine of one operation, waiting with `yield*
+ * future` (so each wait yields the shared SUSPEND result). Usually a
+ * generator; a hot one may be a hand-written state machine with the same
+ * `next`/`throw` protocol.
+ */
+export interface Body<T> {
+  /** Runs until the next wait (returns SUSPEND) or the end (returns the result). */
+  next(): IteratorResult<unknown, T>;
+  /** Raises `error` at the current wait and runs until the next wait or the end. */
+  throw(error: unknown): IteratorResult<unknown, T>;
+}
 
 /** `Symbol.dispose`, or its registered stand-in where the host lacks it (Node 20). */
 export const DISPOSE: typeof Symbol.dispose =
@@ -103,7 +113,8 @@ class WaitOp<T> extends Future<T> {
   #listener: AbortListener | null = null;
 
   constructor(body: Body<T>, loop: EventLoop) {
-    super({ loop });
+    // The options path of Future's constructor validates; skip it in the common case.
+    super(loop === getEventLoop() ? undefined : { loop });
     this.#body = body;
   }
 

@@ -4,14 +4,15 @@
  * @module
  */
 
-import type { EventLoop } from "./event_loop.ts";
+import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
-import { resolveFuture } from "./_internal.ts";
+import { cancelledErrorOf, resolveFuture, SUSPEND } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
 import { Deque } from "./_deque.ts";
 import {
   aborted,
   allCancelled,
+  type Body,
   checkLoop,
   DISPOSE,
   lockHooks,
@@ -52,6 +53,52 @@ class LockReleaser implements Disposable {
     if (lock === null) return;
     this.#lock = null;
     if (lockHooks.holderOf(lock) === this) lock.release();
+  }
+}
+
+const NO_ERROR: unique symbol = Symbol("no error");
+
+// Lock's acquire step; assigned in Lock's static block, where #private state is reachable.
+let acquireStep: (body: AcquireBody, error: unknown) => IteratorResult<unknown, Disposable>;
+
+/**
+ * CPython's `acquire()` after the fast path, as a hand-written coroutine
+ * (a {@linkcode Body} for the operation future). This is the hot path of a
+ * contended lock, so it avoids a generator and its iterators; the steps
+ * in `acquireStep` follow CPython's lines, quoted there:
+ *
+ * ```py
+ * fut = self._get_loop().create_future()
+ * self._waiters.append(fut)
+ * try:
+ *     try:
+ *         await fut
+ *     finally:
+ *         self._waiters.remove(fut)
+ * except exceptions.CancelledError:
+ *     if not self._locked:
+ *         self._wake_up_first()
+ *     raise
+ * self._locked = True
+ * return True
+ * ```
+ */
+class AcquireBody implements Body<Disposable> {
+  lock: Lock;
+  loop: EventLoop;
+  waiter: Future<boolean> | null = null;
+
+  constructor(lock: Lock, loop: EventLoop) {
+    this.lock = lock;
+    this.loop = loop;
+  }
+
+  next(): IteratorResult<unknown, Disposable> {
+    return acquireStep(this, NO_ERROR);
+  }
+
+  throw(error: unknown): IteratorResult<unknown, Disposable> {
+    return acquireStep(this, error);
   }
 }
 
@@ -152,7 +199,7 @@ export class Lock {
       return resolved(this.#newHolder());
     }
     const loop = this.#loop = checkLoop(this.#loop, "Lock.acquire()", "Lock");
-    return startOp(this.#acquireBody(loop), loop, signal);
+    return startOp(new AcquireBody(this, loop), loop, signal);
   }
 
   /**
@@ -192,27 +239,6 @@ export class Lock {
     return holder;
   }
 
-  /** CPython's `acquire()` after the fast path, line by line. */
-  *#acquireBody(loop: EventLoop): Generator<unknown, Disposable, unknown> {
-    const waiters = this.#waiters ??= new Deque();
-    const waiter = new Future<boolean>({ loop });
-    waiters.push(waiter);
-    try {
-      try {
-        yield* waiter;
-      } finally {
-        waiters.remove(waiter);
-      }
-    } catch (error) {
-      // If the lock is free (or about to be taken by nobody), make sure the
-      // task now at the head runs: a wake-up meant for us must not be lost.
-      if (error instanceof CancelledError && !this.#locked) this.#wakeUpFirst();
-      throw error;
-    }
-    this.#locked = true;
-    return this.#newHolder();
-  }
-
   #wakeUpFirst(): void {
     const waiters = this.#waiters;
     if (waiters === null || waiters.length === 0) return;
@@ -222,6 +248,38 @@ export class Lock {
   }
 
   static {
+    acquireStep = (body, error) => {
+      const lock = body.lock;
+      let waiter = body.waiter;
+      if (waiter === null) {
+        // fut = create_future(); waiters.append(fut); await fut
+        const waiters = lock.#waiters ??= new Deque();
+        const loop = body.loop;
+        waiter = body.waiter = loop === getEventLoop() ? new Future() : new Future({ loop });
+        waiters.push(waiter);
+        SUSPEND.value = waiter;
+        return SUSPEND;
+      }
+      if (error === NO_ERROR) {
+        if (!waiter.done()) {
+          // Polled again before the wake-up (a task taking over): still waiting.
+          SUSPEND.value = waiter;
+          return SUSPEND;
+        }
+        // `await fut` raises when fut was cancelled.
+        if (waiter.cancelled()) error = cancelledErrorOf(waiter);
+      }
+      // finally: waiters.remove(fut)
+      (lock.#waiters as Deque<Future<boolean>>).remove(waiter);
+      if (error !== NO_ERROR) {
+        // except CancelledError: if the lock is free, make sure the task now
+        // at the head runs (a wake-up meant for us must not be lost); raise.
+        if (error instanceof CancelledError && !lock.#locked) lock.#wakeUpFirst();
+        throw error;
+      }
+      lock.#locked = true;
+      return { done: true, value: lock.#newHolder() };
+    };
     lockHooks.holderOf = (lock) => (lock as Lock).#holder;
     lockHooks.setHolder = (lock, holder) => {
       (lock as Lock).#holder = holder as LockReleaser | null;
