@@ -45,6 +45,18 @@ export interface AsCompletedAwaitable<T> extends PromiseLike<T> {
 }
 
 /**
+ * A finished future as `for await` over {@linkcode asCompleted} yields it:
+ * at run time the very Future or Task you passed in, typed without its
+ * Promise methods (`then`, `catch`, `finally`). TypeScript assumes that
+ * `for await` awaits thenable values, and would type the loop variable as
+ * the result instead of the future; read the outcome with `result()` or
+ * `exception()`, or with `yield*` in a generator task.
+ *
+ * @typeParam T The result type.
+ */
+export type CompletedFuture<T> = Omit<Future<T>, "then" | "catch" | "finally">;
+
+/**
  * What {@linkcode asCompleted} returns. Plain iteration yields
  * {@linkcode AsCompletedAwaitable}s of the results in completion order;
  * `for await` yields the input Futures and Tasks themselves (other inputs
@@ -66,7 +78,7 @@ export interface AsCompletedIterator<T> extends Iterator<AsCompletedAwaitable<T>
    * is done. Its `next()` returns a {@linkcode Future}, so a generator task
    * can also step it with `yield* it.next()`.
    */
-  [Symbol.asyncIterator](): AsyncIterator<Future<T>, undefined>;
+  [Symbol.asyncIterator](): AsyncIterator<CompletedFuture<T>, undefined>;
 }
 
 /** A slot handed out by the async iterator: it resolves to the iterator result directly. */
@@ -90,7 +102,7 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
   #slots = new Deque<Future<unknown>>();
   #timer: TimerHandle | null = null;
   #timeout: number | null;
-  #asyncView: AsyncIterator<Future<T>, undefined> | null = null;
+  #asyncView: AsyncIterator<CompletedFuture<T>, undefined> | null = null;
 
   constructor(loop: EventLoop, futures: Future<T>[], timeout: number | null) {
     this.#loop = loop;
@@ -121,13 +133,13 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
     return this;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Future<T>, undefined> {
+  [Symbol.asyncIterator](): AsyncIterator<CompletedFuture<T>, undefined> {
     return this.#asyncView ??= {
       next: () => this.#nextDone(),
       [Symbol.asyncIterator]() {
         return this;
       },
-    } as AsyncIterator<Future<T>, undefined>;
+    } as AsyncIterator<CompletedFuture<T>, undefined>;
   }
 
   /** Takes the next place in the completion order: a future of the finished input (or `null`). */
@@ -208,6 +220,7 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
 class NextCompleted<T> implements AsCompletedAwaitable<T> {
   #owner: CompletionIterator<T>;
   #slot: Future<Future<T> | null> | null = null;
+  #promise: Promise<T> | null = null;
 
   constructor(owner: CompletionIterator<T>) {
     this.#owner = owner;
@@ -219,9 +232,7 @@ class NextCompleted<T> implements AsCompletedAwaitable<T> {
       SUSPEND.value = slot;
       return SUSPEND;
     }
-    const finished = slot.result(); // a cancelled wait raises CancelledError here
-    if (finished === null) throw this.#owner.timeoutError();
-    return { done: true, value: finished.result() };
+    return { done: true, value: this.outcome(slot) };
   }
 
   throw(error: unknown): IteratorResult<unknown, T> {
@@ -241,12 +252,48 @@ class NextCompleted<T> implements AsCompletedAwaitable<T> {
     // deno-lint-ignore no-explicit-any
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    return this.#asPromise().then(onfulfilled, onrejected);
+  }
+
+  /** The outcome of a filled slot: the finished input's result, or its error. */
+  outcome(slot: Future<Future<T> | null>): T {
+    const finished = slot.result(); // a cancelled wait raises CancelledError here
+    if (finished === null) throw this.#owner.timeoutError();
+    return finished.result();
+  }
+
+  #asPromise(): Promise<T> {
+    let promise = this.#promise;
+    if (promise !== null) return promise;
     const slot = this.#slot ??= this.#owner.claim();
-    const owner = this.#owner;
-    return slot.then((finished) => {
-      if (finished === null) throw owner.timeoutError();
-      return finished.result();
-    }).then(onfulfilled, onrejected);
+    if (slot.done()) {
+      try {
+        promise = Promise.resolve(this.outcome(slot));
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+    } else {
+      // Not slot.then(): a promise cannot hold a Future (it would adopt it).
+      promise = new Promise<T>((resolve, reject) => {
+        addCallback(slot, settlePromise, { next: this, resolve, reject });
+      });
+    }
+    this.#promise = promise;
+    return promise;
+  }
+}
+
+interface PromiseSettler<T> {
+  next: NextCompleted<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+function settlePromise<T>(settler: PromiseSettler<T>, slot: Future<unknown>): void {
+  try {
+    settler.resolve(settler.next.outcome(slot as Future<Future<T> | null>));
+  } catch (error) {
+    settler.reject(error);
   }
 }
 
@@ -260,7 +307,8 @@ class NextCompleted<T> implements AsCompletedAwaitable<T> {
  * - Asynchronous iteration (`for await (const done of asCompleted(aws))`)
  *   yields the input Futures and Tasks themselves as they finish (other
  *   inputs as the task or future made for them), so you can tell which
- *   one finished; read it with `result()` or `await`.
+ *   one finished; read it with `result()` (see {@linkcode CompletedFuture}
+ *   for its type).
  *
  * With `timeout`, the inputs not finished when it passes raise
  * {@linkcode TimeoutError} (from the awaitable in plain iteration, from the
@@ -306,13 +354,14 @@ class NextCompleted<T> implements AsCompletedAwaitable<T> {
  *
  * const clock = new asyncio.VirtualClock({ autojump: true });
  * await asyncio.run(async () => {
- *   const slow = asyncio.createTask(() => asyncio.sleep(50), { name: "slow" });
- *   const quick = asyncio.createTask(() => asyncio.sleep(5), { name: "quick" });
- *   const names: string[] = [];
+ *   const slow = asyncio.createTask(() => asyncio.sleep(50));
+ *   const quick = asyncio.createTask(() => asyncio.sleep(5));
+ *   const order: string[] = [];
  *   for await (const task of asyncio.asCompleted([slow, quick])) {
- *     names.push((task as asyncio.Task<void>).getName());
+ *     assert.ok(task.done());
+ *     order.push(task === quick ? "quick" : "slow");
  *   }
- *   assert.deepEqual(names, ["quick", "slow"]);
+ *   assert.deepEqual(order, ["quick", "slow"]);
  * }, { clock });
  * ```
  *
