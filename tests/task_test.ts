@@ -1236,6 +1236,66 @@ Deno.test("a function returning a Future: the task waits on it, and cancel() rea
   });
 });
 
+Deno.test("async task: finally blocks run on cancel when the waits take the signal", async () => {
+  await runVirtual(function* () {
+    const log: string[] = [];
+    const t = asyncio.createTask(async (signal: AbortSignal) => {
+      try {
+        await asyncio.sleep(60_000, { signal });
+        log.push("slept in");
+      } finally {
+        log.push("finally");
+      }
+    });
+    yield* asyncio.sleep(10);
+    t.cancel();
+    try {
+      yield* t;
+    } catch (error) {
+      assert.ok(error instanceof asyncio.CancelledError);
+    }
+    assert.deepEqual(log, ["finally"]);
+    assert.equal(asyncio.getRunningLoop().time(), 10);
+  });
+});
+
+Deno.test("eager: an async function runs synchronously up to its first await", async () => {
+  await runVirtual(function* () {
+    const log: string[] = [];
+    const t = asyncio.createTask(async () => {
+      log.push("sync part");
+      await asyncio.sleep(1);
+      log.push("after await");
+      return 1;
+    }, { eager: true });
+    assert.deepEqual(log, ["sync part"]);
+    assert.equal(yield* t, 1);
+    assert.deepEqual(log, ["sync part", "after await"]);
+    const quick = asyncio.createTask(() => "no await", { eager: true });
+    assert.ok(quick.done());
+    assert.equal(quick.result(), "no await");
+  });
+});
+
+Deno.test("a generator returning a Future: the task's result is that Future, as in Python", async () => {
+  // CPython: test_tasks.py test_coroutine_non_gen_function_return_future
+  await runVirtual(function* () {
+    const fut = asyncio.getRunningLoop().createFuture<string>();
+    const t1 = asyncio.createTask(function* () {
+      return fut;
+    });
+    const t2 = asyncio.createTask(function* () {
+      fut.setResult("test");
+    });
+    assert.equal(yield* t1, fut);
+    assert.equal(t2.result(), undefined);
+    // An async function cannot do this: JavaScript promises adopt a returned thenable,
+    // so such a task resolves to the Future's result instead.
+    const adopted = asyncio.createTask(async () => fut);
+    assert.equal(yield* adopted, "test");
+  });
+});
+
 Deno.test("a generator task's signal: aborted on cancel, and already aborted when read late", async () => {
   await runVirtual(function* () {
     let signal: AbortSignal | undefined;
