@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import { runVirtual } from "./_helpers.ts";
+import { crawlStructured, describeEnding } from "../examples/crawler_structured.ts";
+import type { Fetcher } from "../examples/crawler.ts";
 
 class MyExc extends Error {
   override name = "MyExc";
@@ -844,4 +846,107 @@ Deno.test("taskGroup(): no report in a run where every failure reached the calle
     );
   });
   assert.deepEqual(reports, []);
+});
+
+// ------------------------------------------------ the structured crawler example
+//
+// examples/crawler_structured.ts on a virtual clock with a fake fetch that
+// waits on loop time and honours its signal (rejecting with the reason, as
+// fetch does).
+
+function fakeFetch(routes: Record<string, { ms: number; status?: number }>): {
+  fetch: Fetcher;
+  aborted: Record<string, number>;
+} {
+  const aborted: Record<string, number> = {};
+  const fetch: Fetcher = async (url, { signal }) => {
+    const loop = asyncio.getRunningLoop();
+    const path = new URL(url).pathname;
+    const route = routes[path];
+    signal.addEventListener("abort", () => aborted[path] = loop.time(), { once: true });
+    await asyncio.sleep(route.ms, { signal });
+    return new Response(`answer of ${path}\n`, { status: route.status ?? 200 });
+  };
+  return { fetch, aborted };
+}
+
+const SITE = "http://site.test";
+
+Deno.test("crawler_structured: the first failure cancels the other requests and aborts their fetches", async () => {
+  const { fetch, aborted } = fakeFetch({
+    "/ok/1": { ms: 10 },
+    "/bad/2": { ms: 20, status: 500 },
+    "/slow/3": { ms: 5_000 },
+    "/slow/4": { ms: 6_000 },
+  });
+  const urls = ["/ok/1", "/bad/2", "/slow/3", "/slow/4"].map((p) => SITE + p);
+  const seen: string[] = [];
+  const report = await runVirtual(() =>
+    crawlStructured(urls, { fetch, onResult: (r) => seen.push(`${r.outcome} ${r.url}`) })
+  );
+  assert.equal(report.ending, "failed");
+  assert.deepEqual(report.results.map((r) => r.outcome), [
+    "ok",
+    "failed",
+    "cancelled",
+    "cancelled",
+  ]);
+  assert.equal(report.errors.length, 1);
+  assert.equal(report.errors[0].message, "/bad/2: HTTP 500: answer of /bad/2");
+  assert.deepEqual(aborted, { "/slow/3": 20, "/slow/4": 20 }, "aborted when /bad/2 failed");
+  assert.equal(report.elapsedMs, 20);
+  assert.deepEqual(report.progress, {
+    total: 4,
+    done: 4,
+    ok: 1,
+    timeout: 0,
+    failed: 1,
+    cancelled: 2,
+  });
+  assert.equal(seen.length, 4);
+  assert.match(describeEnding(report), /ExceptionGroup of 1 error:\n {2}- \/bad\/2: HTTP 500/);
+  assert.match(describeEnding(report), /2 requests were cancelled/);
+});
+
+Deno.test("crawler_structured: a request's own deadline is a failure too", async () => {
+  const { fetch, aborted } = fakeFetch({ "/slow/1": { ms: 5_000 }, "/slow/2": { ms: 9_000 } });
+  const report = await runVirtual(() =>
+    crawlStructured([SITE + "/slow/1", SITE + "/slow/2"], { fetch, deadlineMs: 300 })
+  );
+  assert.equal(report.ending, "failed");
+  // Both deadlines pass in the same iteration: both are failures, nothing is left to cancel.
+  assert.deepEqual(report.results.map((r) => r.outcome), ["timeout", "timeout"]);
+  assert.equal(report.errors[0].message, "/slow/1: no full answer within 300 ms");
+  assert.ok(report.errors[0].cause instanceof asyncio.TimeoutError);
+  assert.deepEqual(aborted, { "/slow/1": 300, "/slow/2": 300 });
+});
+
+Deno.test("crawler_structured: the round's deadline cancels the group from outside", async () => {
+  const { fetch, aborted } = fakeFetch({ "/ok/1": { ms: 10 }, "/slow/2": { ms: 5_000 } });
+  const report = await runVirtual(() =>
+    crawlStructured([SITE + "/ok/1", SITE + "/slow/2"], { fetch, roundDeadlineMs: 100 })
+  );
+  assert.equal(report.ending, "timeout");
+  assert.deepEqual(report.results.map((r) => r.outcome), ["ok", "cancelled"]);
+  assert.deepEqual(aborted, { "/slow/2": 100 });
+  assert.equal(report.elapsedMs, 100);
+  assert.match(describeEnding(report, 100), /deadline \(100 ms\) passed.*raised TimeoutError/);
+});
+
+Deno.test("crawler_structured: an interrupt cancels the round; everything succeeding completes it", async () => {
+  const { fetch } = fakeFetch({ "/ok/1": { ms: 10 }, "/ok/2": { ms: 20 } });
+  const urls = [SITE + "/ok/1", SITE + "/ok/2"];
+  const done = await runVirtual(() => crawlStructured(urls, { fetch }));
+  assert.equal(done.ending, "completed");
+  assert.deepEqual(done.results.map((r) => r.detail), ["16 bytes", "16 bytes"]);
+  assert.match(describeEnding(done), /every request succeeded/);
+  const controller = new AbortController();
+  const interrupted = await runVirtual(function* () {
+    asyncio.getRunningLoop().callLater(15, () => controller.abort());
+    return yield* crawlStructured(urls, { fetch, signal: controller.signal });
+  });
+  assert.equal(interrupted.ending, "interrupted");
+  assert.ok(interrupted.interrupted);
+  assert.deepEqual(interrupted.results.map((r) => r.outcome), ["ok", "cancelled"]);
+  assert.match(describeEnding(interrupted), /^Interrupted: the round was cancelled; 1 request was/);
 });
