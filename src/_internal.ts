@@ -13,6 +13,7 @@
 import type { EventLoop } from "./event_loop.ts";
 import type { Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
+import type { Task } from "./task.ts";
 import type { CancelledError } from "./errors.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -44,14 +45,17 @@ export function installHandleInternals(x: {
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
 export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
-/** The running loop, or `null`. */
-export let peekRunningLoop: () => EventLoop | null;
+/** Makes `loop` the running loop for a whole run(); throws if one is running. */
+export let enterRun: (loop: EventLoop) => void;
+/** Ends what enterRun began. */
+export let exitRun: (loop: EventLoop) => void;
 
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
-  peekRunningLoop: typeof peekRunningLoop;
+  enterRun: typeof enterRun;
+  exitRun: typeof exitRun;
 }): void {
-  ({ pushEntry, peekRunningLoop } = x);
+  ({ pushEntry, enterRun, exitRun } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */
@@ -70,12 +74,19 @@ export const hooks = {
 
 // ------------------------------------------------------------ futures
 
+// `inline`: see Future's #finish: waiting tasks resume now, not in the next iteration.
 /** Completes a future with a result, skipping the public checks. */
-export let resolveFuture: <T>(future: Future<T>, value: T) => void;
+export let resolveFuture: <T>(future: Future<T>, value: T, inline?: boolean) => void;
 /** Completes a future with an exception, skipping the public checks. */
-export let failFuture: (future: Future<unknown>, exception: unknown) => void;
+export let failFuture: (future: Future<unknown>, exception: unknown, inline?: boolean) => void;
 /** Cancels a pending future with a given CancelledError (keeps its cause). */
-export let cancelFutureWith: (future: Future<unknown>, error: CancelledError) => void;
+export let cancelFutureWith: (
+  future: Future<unknown>,
+  error: CancelledError,
+  inline?: boolean,
+) => void;
+/** Registers the task wake-up function, which inline completions may call directly. */
+export let setTaskWaker: (fn: unknown) => void;
 /**
  * Adds an internal done callback, called as `fn(arg, future)` in a later
  * iteration; `arg` must not be `undefined`. Allocation-free for the first one.
@@ -112,6 +123,7 @@ export function installFutureInternals(x: {
   cancelMessageOf: typeof cancelMessageOf;
   cancelledErrorOf: typeof cancelledErrorOf;
   silence: typeof silence;
+  setTaskWaker: typeof setTaskWaker;
 }): void {
   ({
     resolveFuture,
@@ -125,7 +137,20 @@ export function installFutureInternals(x: {
     cancelMessageOf,
     cancelledErrorOf,
     silence,
+    setTaskWaker,
   } = x);
+}
+
+// ------------------------------------------------------------ tasks
+
+/**
+ * Makes a task's waiters resume inline when it finishes: for tasks that stand
+ * for a coroutine Python would run inside the awaiting task (waitFor).
+ */
+export let markInlineWake: (task: Task<unknown>) => void;
+
+export function installTaskInternals(x: { markInlineWake: typeof markInlineWake }): void {
+  ({ markInlineWake } = x);
 }
 
 /**

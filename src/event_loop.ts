@@ -83,7 +83,10 @@ const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
 
+/** The loop of the run() in progress, or of a runUntilComplete() when no run() is. */
 let runningLoop: EventLoop | null = null;
+/** The loop whose iteration is executing right now (callbacks, task steps). */
+let activeLoop: EventLoop | null = null;
 let defaultLoop: EventLoop | null = null;
 
 /**
@@ -296,21 +299,28 @@ export class EventLoop {
     if (this.#running) {
       throw new Error("EventLoop.runUntilComplete(): this event loop is already running");
     }
-    if (runningLoop !== null) {
+    if (runningLoop !== null && runningLoop !== this) {
       throw new Error(
         "EventLoop.runUntilComplete(): another event loop is running; await its work instead",
       );
     }
     const future = hooks.ensureFuture(this, aw, "EventLoop.runUntilComplete()", "aw");
+    if (future.getLoop() !== this) {
+      throw new Error(
+        "EventLoop.runUntilComplete(): 'aw' is a future of another event loop; run it on its own loop",
+      );
+    }
     this.#running = true;
     this.#stopRequested = false;
-    runningLoop = this;
+    // Inside run(), run() owns the running-loop slot for its whole duration.
+    const owned = runningLoop === null;
+    if (owned) runningLoop = this;
     return new Promise<T>((resolve, reject) => {
       const finish = () => {
         this.#stopRun = null;
         this.#running = false;
         this.#stopRequested = false;
-        if (runningLoop === this) runningLoop = null;
+        if (owned && runningLoop === this) runningLoop = null;
       };
       const onDone = () => {
         if (!this.#running) return;
@@ -347,7 +357,7 @@ export class EventLoop {
    * @returns `true` while running.
    */
   isRunning(): boolean {
-    return this.#running;
+    return this.#running || runningLoop === this;
   }
 
   /**
@@ -480,7 +490,7 @@ export class EventLoop {
 
   /** A description like `<EventLoop running=false closed=false debug=false>`. */
   toString(): string {
-    return `<EventLoop running=${this.#running} closed=${this.#closed} debug=${this.#debug}>`;
+    return `<EventLoop running=${this.isRunning()} closed=${this.#closed} debug=${this.#debug}>`;
   }
 
   /** Shows the loop like Python's repr in Deno's inspector. */
@@ -540,9 +550,12 @@ export class EventLoop {
     // now do not queue a job yet: the next job is queued at the end, behind
     // the host microtasks queued meanwhile.
     this.#inIteration = true;
+    const previous = activeLoop;
+    activeLoop = this;
     try {
       this.#runReady();
     } finally {
+      activeLoop = previous;
       this.#inIteration = false;
       this.#jobQueued = false;
     }
@@ -728,10 +741,11 @@ function describeEntry(fn: Entry | undefined, a: unknown): string {
  * ```
  */
 export function getRunningLoop(): EventLoop {
-  if (runningLoop === null) {
+  const loop = activeLoop ?? runningLoop;
+  if (loop === null) {
     throw new Error("getRunningLoop(): no running event loop; call it inside asyncio.run()");
   }
-  return runningLoop;
+  return loop;
 }
 
 /**
@@ -755,9 +769,23 @@ export function getRunningLoop(): EventLoop {
  * ```
  */
 export function getEventLoop(): EventLoop {
-  if (runningLoop !== null) return runningLoop;
+  const loop = activeLoop ?? runningLoop;
+  if (loop !== null) return loop;
   if (defaultLoop === null) defaultLoop = new EventLoop();
   return defaultLoop;
 }
 
-installLoopInternals({ pushEntry, peekRunningLoop: () => runningLoop });
+installLoopInternals({
+  pushEntry,
+  enterRun: (loop) => {
+    if (runningLoop !== null) {
+      throw new Error(
+        "run() cannot be called while another run() is in progress; await the work instead",
+      );
+    }
+    runningLoop = loop;
+  },
+  exitRun: (loop) => {
+    if (runningLoop === loop) runningLoop = null;
+  },
+});

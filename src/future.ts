@@ -18,7 +18,7 @@ const STATE_NAMES = ["pending", "finished", "finished", "cancelled"];
 
 /** Flag: the exception is set and nobody has looked at it yet. */
 const LOG_EXCEPTION = 1;
-/** Flag: a zero-delay sleep, completed by a ready entry; task wake-ups run inline (see sleep.ts). */
+/** Flag: a zero-delay sleep; a task waiting on it treats it as Python's bare yield (see Task). */
 const YIELD_ONCE = 2;
 /** Flag: a promise was handed out for this future, so a failure will reach someone. */
 const RETRIEVING = 4;
@@ -262,7 +262,7 @@ export class Future<T> implements PromiseLike<T> {
   addDoneCallback(callback: (future: this) => unknown): void {
     checkFunction("Future.addDoneCallback()", "callback", callback);
     if (this.#state !== PENDING) {
-      pushEntry(this.#loop, callback, this, undefined);
+      pushEntry(this.#loop, callDone, callback, this);
       return;
     }
     this.#addCallback(callback, undefined);
@@ -369,48 +369,67 @@ export class Future<T> implements PromiseLike<T> {
     return "";
   }
 
-  #finish(state: number, value: unknown): void {
+  /**
+   * Completes the future and hands its callbacks to the loop. With `inline`,
+   * the wake-ups of waiting tasks and promises run now instead of in the next
+   * iteration: used only from inside a loop callback that stands for the
+   * waiter's own step (a zero-delay sleep, or a waitFor finishing), so that
+   * the waiter resumes when it would in Python, where no extra future exists.
+   */
+  #finish(state: number, value: unknown, inline = false): void {
     this.#state = state;
     this.#value = value;
     const fn0 = this.#fn0;
     if (fn0 === null) return;
     const loop = this.#loop;
-    const inline = (this.#flags & YIELD_ONCE) !== 0;
     this.#fn0 = null;
     const arg0 = this.#arg0;
     this.#arg0 = undefined;
-    this.#schedule(loop, fn0, arg0, inline);
     const more = this.#more;
-    if (more !== null) {
-      this.#more = null;
-      for (let i = 0; i < more.length; i += 2) {
-        this.#schedule(loop, more[i] as InternalCallback, more[i + 1], inline);
+    this.#more = null;
+    if (!inline) {
+      this.#schedule(loop, fn0, arg0);
+      if (more !== null) {
+        for (let i = 0; i < more.length; i += 2) {
+          this.#schedule(loop, more[i] as InternalCallback, more[i + 1]);
+        }
       }
+      return;
+    }
+    // Other callbacks keep their scheduled turn; the wake-ups run after they are queued.
+    const wakeFirst = arg0 !== undefined && isInlineWaker(fn0);
+    if (!wakeFirst) this.#schedule(loop, fn0, arg0);
+    let woken: unknown[] | null = null;
+    if (more !== null) {
+      for (let i = 0; i < more.length; i += 2) {
+        const fn = more[i] as InternalCallback;
+        if (more[i + 1] !== undefined && isInlineWaker(fn)) (woken ??= []).push(fn, more[i + 1]);
+        else this.#schedule(loop, fn, more[i + 1]);
+      }
+    }
+    if (wakeFirst) (fn0 as InternalCallback)(arg0, this);
+    if (woken !== null) {
+      for (let i = 0; i < woken.length; i += 2) (woken[i] as InternalCallback)(woken[i + 1], this);
     }
   }
 
-  #schedule(
-    loop: EventLoop,
-    fn: InternalCallback | DoneCallback,
-    arg: unknown,
-    inline: boolean,
-  ): void {
-    if (arg === undefined) pushEntry(loop, fn, this, undefined);
-    else if (inline) (fn as InternalCallback)(arg, this);
+  #schedule(loop: EventLoop, fn: InternalCallback | DoneCallback, arg: unknown): void {
+    // A user callback is called with the future only (callDone drops the extra argument).
+    if (arg === undefined) pushEntry(loop, callDone, fn, this);
     else pushEntry(loop, fn, arg, this);
   }
 
-  #fail(exception: unknown): void {
+  #fail(exception: unknown, inline = false): void {
     if ((this.#flags & RETRIEVING) === 0) {
       this.#flags |= LOG_EXCEPTION;
       track(this, this.#loop, exception);
     }
-    this.#finish(FAILED, exception);
+    this.#finish(FAILED, exception, inline);
   }
 
-  #cancelWith(error: CancelledError): void {
+  #cancelWith(error: CancelledError, inline = false): void {
     this.#cancelMessage = error.message || undefined;
-    this.#finish(CANCELLED, error);
+    this.#finish(CANCELLED, error, inline);
   }
 
   #cancelledError(): CancelledError {
@@ -495,9 +514,9 @@ export class Future<T> implements PromiseLike<T> {
 
   static {
     installFutureInternals({
-      resolveFuture: (future, value) => future.#finish(FINISHED, value),
-      failFuture: (future, exception) => future.#fail(exception),
-      cancelFutureWith: (future, error) => future.#cancelWith(error),
+      resolveFuture: (future, value, inline) => future.#finish(FINISHED, value, inline),
+      failFuture: (future, exception, inline) => future.#fail(exception, inline),
+      cancelFutureWith: (future, error, inline) => future.#cancelWith(error, inline),
       addCallback: (future, fn, arg) => future.#addCallback(fn, arg),
       removeCallback: (future, fn, arg) => future.#removeCallback(fn, arg),
       hasCallback: (future, fn, arg) => future.#hasCallback(fn, arg),
@@ -507,12 +526,26 @@ export class Future<T> implements PromiseLike<T> {
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
       cancelMessageOf: (future) => future.#cancelMessage,
       cancelledErrorOf: (future) => future.#cancelledError(),
+      setTaskWaker: (fn) => {
+        taskWaker = fn;
+      },
       silence: (future) => {
         if (future.#flags & LOG_EXCEPTION) future.#retrieved();
       },
     });
     hooks.createFuture = (loop) => new Future({ loop });
   }
+}
+
+/** Runs a user's done callback with the future as its only argument. */
+function callDone(callback: DoneCallback, future: Future<unknown>): void {
+  callback(future);
+}
+
+/** Wake-ups that may run inline (see #finish): they never throw and only resume a waiter. */
+let taskWaker: unknown = null;
+function isInlineWaker(fn: unknown): boolean {
+  return fn === taskWaker || fn === settlePromise;
 }
 
 function settlePromise(

@@ -197,6 +197,11 @@ export function gather(
     let child: Future<unknown>;
     if (item instanceof Future) {
       child = item;
+      if (child.getLoop() !== loop) {
+        throw new Error(
+          `gather(): 'aws[${i}]' belongs to another event loop than 'aws[0]'; all futures must share one loop`,
+        );
+      }
       if (child.done()) {
         if (done.length === 16) doneSet = new Set(done);
         if (doneSet === null ? !done.includes(child) : !doneSet.has(child)) {

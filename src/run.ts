@@ -8,7 +8,7 @@ import { EventLoop } from "./event_loop.ts";
 import type { Clock } from "./clock.ts";
 import { allTasks, type Task } from "./task.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
-import { peekRunningLoop } from "./_internal.ts";
+import { enterRun, exitRun } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { gather } from "./gather.ts";
 import { checkOptions, describe } from "./_validate.ts";
@@ -76,21 +76,21 @@ export function run<A extends Awaitable<unknown>>(
   main: A,
   options?: RunOptions,
 ): Promise<AwaitedResult<A>> {
-  if (peekRunningLoop() !== null) {
-    throw new Error(
-      "run() cannot be called while another run() is in progress; await the work instead",
-    );
-  }
   checkOptions("run()", options);
   const { clock, debug = false } = options ?? {};
   if (typeof debug !== "boolean") {
     throw new TypeError(`run(): 'debug' must be a boolean, got ${describe(debug)}`);
   }
   const loop = new EventLoop(clock === undefined ? { debug } : { clock, debug });
+  // The new loop is the running loop from here until run() settles, also
+  // between main's end and the shutdown (as in Python, leftover tasks that
+  // step then still see it).
+  enterRun(loop);
   let task;
   try {
     task = toFuture(loop, main, "run()", "main");
   } catch (error) {
+    exitRun(loop);
     loop.close();
     throw error;
   }
@@ -105,6 +105,7 @@ async function runOn(loop: EventLoop, main: ReturnType<typeof toFuture>): Promis
       await cancelAllTasks(loop);
     } finally {
       loop.close(); // also reports exceptions nobody retrieved
+      exitRun(loop);
     }
   }
 }

@@ -81,7 +81,7 @@ export function sleep(ms: number, options?: SleepOptions): Future<void> {
     // No timer: one trip through the ready queue, and the waiting task's
     // wake-up runs inline when it resolves (see Task's step).
     markYieldOnce(future);
-    pushEntry(loop, resolveSleep, future, undefined);
+    pushEntry(loop, resolveSleepNow, future, undefined);
   } else if (ms !== Infinity) {
     const timer = loop.callLater(ms, resolveSleep, future);
     addCallback(future, cancelTimerIfCancelled, timer);
@@ -91,6 +91,11 @@ export function sleep(ms: number, options?: SleepOptions): Future<void> {
 
 function resolveSleep(future: Future<void>): void {
   if (!future.done()) resolveFuture(future, undefined);
+}
+
+/** A zero-delay sleep's ready entry stands for the waiting task's own step: wake it inline. */
+function resolveSleepNow(future: Future<void>): void {
+  if (!future.done()) resolveFuture(future, undefined, true);
 }
 
 function cancelTimerIfCancelled(timer: TimerHandle, future: Future<unknown>): void {

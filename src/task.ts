@@ -5,16 +5,18 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
   cancelFutureWith,
   failFuture,
   hooks,
+  installTaskInternals,
   isYieldOnce,
   pushEntry,
   resolveFuture,
+  setTaskWaker,
   SUSPEND,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
@@ -141,6 +143,10 @@ let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
 export class Task<T> extends Future<T> {
   #coro: Coroutine<T> | null = null;
   #native = false;
+  /** Waiting tasks resume inline when this one finishes (it stands for an awaited coroutine). */
+  #inlineWake = false;
+  /** The message of the first cancel request, for the signal's abort reason. */
+  #signalMessage: string | undefined = undefined;
   #fn: ((signal: AbortSignal) => unknown) | null = null;
   #waitingOn: Future<unknown> | null = null;
   #mustCancel = false;
@@ -177,8 +183,15 @@ export class Task<T> extends Future<T> {
           `Cannot create Task: 'eager' must be a boolean, got ${describe(eager)}`,
         );
       }
+      if (loop !== undefined && !(loop instanceof EventLoop)) {
+        throw new TypeError(
+          `Cannot create Task: 'loop' must be an EventLoop, got ${describe(loop)}`,
+        );
+      }
     }
-    super(loop === undefined ? undefined : { loop });
+    loop ??= getEventLoop();
+    if (loop.isClosed()) throw new Error("Cannot create Task: the event loop is closed");
+    super({ loop });
     if (typeof coro === "function") this.#fn = coro;
     else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
     else {
@@ -215,7 +228,7 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
-    this.#cancelRequests++;
+    if (this.#cancelRequests++ === 0) this.#signalMessage = msg;
     const waitingOn = this.#waitingOn;
     if (waitingOn === null || !waitingOn.cancel(msg)) {
       // The step is already scheduled (or this is an async task); it will see the flag.
@@ -283,7 +296,7 @@ export class Task<T> extends Future<T> {
     if (controller === null) {
       controller = this.#controller = new AbortController();
       if (this.#cancelRequests > 0 || this.cancelled()) {
-        controller.abort(new CancelledError(this.#cancelMessage));
+        controller.abort(new CancelledError(this.#signalMessage));
       }
     }
     return controller.signal;
@@ -335,8 +348,11 @@ export class Task<T> extends Future<T> {
 
   /** A description like Python's repr: `<Task pending name=Task-3>`. */
   override toString(): string {
-    const base = super.toString(); // "<Task pending...>" with the state
-    return base.replace(/^<Task (\S+)/, `<Task $1 name=${this.getName()}`);
+    // Future's form is "<Task state[ detail]>": put the name right after the state.
+    const base = super.toString();
+    const space = base.indexOf(" ", 6);
+    const end = space === -1 ? base.length - 1 : space;
+    return `${base.slice(0, end)} name=${this.getName()}${base.slice(end)}`;
   }
 
   // ------------------------------------------------------------ stepping
@@ -481,14 +497,14 @@ export class Task<T> extends Future<T> {
 
   #resolve(value: T): void {
     this.#unlink();
-    resolveFuture(this, value);
+    resolveFuture(this, value, this.#inlineWake);
   }
 
   #finishWithError(thrown: unknown): void {
     this.#unlink();
     // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
-    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown);
-    else failFuture(this, thrown);
+    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown, this.#inlineWake);
+    else failFuture(this, thrown, this.#inlineWake);
   }
 
   #makeCancelledError(): CancelledError {
@@ -527,9 +543,26 @@ export class Task<T> extends Future<T> {
     stepTask = (task, error) => {
       if (!task.done()) task.#step(error);
     };
-    wakeTask = (task) => {
-      if (!task.done()) task.#step(NO_ERROR);
+    wakeTask = (task, future) => {
+      if (task.done()) return;
+      let error: unknown = NO_ERROR;
+      if (task.#mustCancel && future.done()) {
+        // Python's wakeup reads the future's outcome: a CancelledError from it
+        // (with its message) is what the coroutine sees, not a new one.
+        try {
+          future.result();
+        } catch (thrown) {
+          if (thrown instanceof CancelledError) error = thrown;
+        }
+      }
+      task.#step(error);
     };
+    setTaskWaker(wakeTask);
+    installTaskInternals({
+      markInlineWake: (task) => {
+        task.#inlineWake = true;
+      },
+    });
     hooks.createTask = (loop, coro, options) =>
       new Task(coro as TaskCoroutine<unknown>, { ...(options as TaskOptions), loop });
   }

@@ -9,7 +9,7 @@ import { Future } from "./future.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
 import { type Coroutine, currentTask, Task } from "./task.ts";
 import type { Awaitable } from "./ensure_future.ts";
-import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
+import { addCallback, markInlineWake, removeCallback, resolveFuture } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
 import { checkTime, describe, isGenerator } from "./_validate.ts";
@@ -77,7 +77,13 @@ export function waitFor<T>(aw: Awaitable<T>, timeoutMs: number | null): Future<T
       }`,
     );
   }
-  return new Task(waitForBody(aw, timeoutMs), { loop: getEventLoop() });
+  // Python runs wait_for inside the awaiting task. Our task starts eagerly
+  // (so the deadline is armed, and a done future returns, within the
+  // caller's step) and wakes its waiter inline when it finishes, so a
+  // waiter resumes in the same iteration as in Python.
+  const task = new Task(waitForBody(aw, timeoutMs), { loop: getEventLoop(), eager: true });
+  markInlineWake(task);
+  return task;
 }
 
 function* waitForBody<T>(aw: Awaitable<T>, timeoutMs: number | null): Coroutine<T> {
