@@ -16,6 +16,29 @@ import { checkFunction, checkTime, describe } from "./_validate.ts";
  * its body sees it (the body's second argument).
  *
  * Equivalent to Python's `asyncio.Timeout`, with loop times in milliseconds.
+ *
+ * @example Looking at the deadline from the body, and after it
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(function* () {
+ *   let scope: asyncio.Timeout | undefined;
+ *   try {
+ *     yield* asyncio.timeout(50, function* (_signal, cm) {
+ *       scope = cm;
+ *       assert.equal(cm.when(), 50);
+ *       assert.equal(cm.expired(), false);
+ *       yield* asyncio.sleep(1_000);
+ *     });
+ *   } catch (error) {
+ *     assert.ok(error instanceof asyncio.TimeoutError);
+ *   }
+ *   assert.equal(scope?.expired(), true);
+ *   assert.equal(String(scope), "<Timeout [expired]>");
+ * }, { clock });
+ * ```
  */
 export interface Timeout {
   /**
@@ -58,6 +81,9 @@ export type TimeoutBody<T> = (
   signal: AbortSignal,
   scope: Timeout,
 ) => Coroutine<T> | PromiseLike<T> | T;
+
+/** Passed as `scope` to a body that does not declare it (it cannot read it anyway). */
+const NO_VIEW = undefined as unknown as Timeout;
 
 /** The scope object the body sees: the public face of the package's TimeoutScope. */
 class TimeoutView implements Timeout {
@@ -251,21 +277,20 @@ function start<T>(loop: EventLoop, scope: TimeoutScope, body: TimeoutBody<T>): F
 /** The task's coroutine: Python's `async with timeout(...)` around the body. */
 function* runScope<T>(scope: TimeoutScope, body: TimeoutBody<T>): Coroutine<T> {
   const task = currentTask() as Task<unknown>;
-  const view = new TimeoutView(scope);
   scope.enter(task);
   let result: T;
   try {
     if (isGeneratorFunction(body)) {
       // Inline: the deadline cancels this very task, at the body's yield*.
-      const coro =
-        (body.length === 0 ? (body as () => Coroutine<T>)() : body(task.signal, view)) as Coroutine<
-          T
-        >;
-      result = yield* coro;
+      // The signal and the view are made only for a body that declares them.
+      const coro = body.length === 0
+        ? (body as () => Coroutine<T>)()
+        : body(task.signal, body.length === 1 ? NO_VIEW : new TimeoutView(scope));
+      result = yield* coro as Coroutine<T>;
     } else {
       result = yield* startBodyTask(
         task.getLoop(),
-        (signal) => body(signal, view),
+        (signal) => body(signal, body.length < 2 ? NO_VIEW : new TimeoutView(scope)),
         body.length > 0,
       );
     }

@@ -11,14 +11,81 @@ import { addCallback, pushEntry, removeCallback, resolveFuture } from "./_intern
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
 import { describeArg } from "./_describe_arg.ts";
 
-/** {@linkcode wait} returns as soon as any future is done or cancelled. */
+/**
+ * {@linkcode wait} returns as soon as any future is done (finished, failed
+ * or cancelled).
+ *
+ * Equivalent to Python's `asyncio.FIRST_COMPLETED`.
+ *
+ * @example The first of two
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(function* () {
+ *   const a = asyncio.createTask(() => asyncio.sleep(10));
+ *   const b = asyncio.createTask(() => asyncio.sleep(20));
+ *   const { done } = yield* asyncio.wait([a, b], { returnWhen: asyncio.FIRST_COMPLETED });
+ *   assert.deepEqual([...done], [a]);
+ *   yield* b;
+ * }, { clock });
+ * ```
+ */
 export const FIRST_COMPLETED = "FIRST_COMPLETED";
 /**
  * {@linkcode wait} returns as soon as any future fails with an exception
  * (a cancelled future does not count), or when all are done.
+ *
+ * Equivalent to Python's `asyncio.FIRST_EXCEPTION`.
+ *
+ * @example Stop at the first failure
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(function* () {
+ *   const ok = asyncio.createTask(() => asyncio.sleep(10));
+ *   const broken = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(20);
+ *     throw new Error("broken");
+ *   });
+ *   const slow = asyncio.createTask(() => asyncio.sleep(1_000));
+ *   const { done, pending } = yield* asyncio.wait([ok, broken, slow], {
+ *     returnWhen: asyncio.FIRST_EXCEPTION,
+ *   });
+ *   assert.deepEqual(done, new Set([ok, broken]));
+ *   assert.deepEqual(pending, new Set([slow]));
+ *   assert.equal((broken.exception() as Error).message, "broken");
+ *   slow.cancel();
+ * }, { clock });
+ * ```
  */
 export const FIRST_EXCEPTION = "FIRST_EXCEPTION";
-/** {@linkcode wait} returns when every future is done (the default). */
+/**
+ * {@linkcode wait} returns when every future is done (the default).
+ *
+ * Equivalent to Python's `asyncio.ALL_COMPLETED`.
+ *
+ * @example Everything, failures included
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await asyncio.run(async () => {
+ *   const a = asyncio.createTask(async () => 1);
+ *   const b = asyncio.createTask(async () => {
+ *     throw new Error("b failed");
+ *   });
+ *   const { done, pending } = await asyncio.wait([a, b], { returnWhen: asyncio.ALL_COMPLETED });
+ *   assert.equal(done.size, 2);
+ *   assert.equal(pending.size, 0);
+ *   assert.ok(b.exception() instanceof Error); // wait() raises nothing itself
+ * }, { clock });
+ * ```
+ */
 export const ALL_COMPLETED = "ALL_COMPLETED";
 
 /** When {@linkcode wait} returns: one of the three exported constants. */
