@@ -713,3 +713,12 @@ Deno.test("Timeout.reschedule(): bad arguments", async () => {
     });
   });
 });
+
+Deno.test("timeout(): in debug mode its task's getStack() shows the caller", async () => {
+  await runVirtual(function* () {
+    const call = asyncio.timeout(10, function* () {}) as asyncio.Task<void>;
+    const stack = call.getStack();
+    assert.ok(stack.some((line) => line.includes("timeout_test.ts")), stack.join("\n"));
+    yield* call;
+  }, { debug: true });
+});
