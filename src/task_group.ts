@@ -10,7 +10,7 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts";
 import { CancelledError } from "./errors.ts";
-import { addCallback, resolveFuture } from "./_internal.ts";
+import { addCallback, markInlineWake, resolveFuture } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
 import { checkFunction, checkOptions, isGenerator } from "./_validate.ts";
 import { describeArg } from "./_describe_arg.ts";
@@ -339,8 +339,14 @@ function recancel(creator: Task<unknown>): void {
  * (it runs as a child task; `signal` aborts when it should stop). Children
  * are started with `group.createTask(coro, { name })` in either style.
  *
+ * The body starts at once, within the caller's step (the group's task
+ * starts eagerly), and a caller waiting with `yield*` resumes in the same
+ * loop iteration as after Python's `async with` block.
+ *
  * Equivalent to Python's `async with asyncio.TaskGroup() as tg:`, with the
- * block passed as a function and its result returned.
+ * block passed as a function and its result returned. The block runs in a
+ * task of its own (the returned future), which is the group's parent task;
+ * a cancellation of the caller reaches the group through it.
  *
  * @typeParam T The body's result type.
  * @param body A generator function or an async function, called with `(group, signal)`.
@@ -404,7 +410,13 @@ export function taskGroup<T>(body: TaskGroupBody<T>): Future<T> {
   checkFunction("taskGroup()", "body", body);
   const loop = getEventLoop();
   const group = new TaskGroup();
-  return new Task(runGroup(group, body, currentTask()), { loop });
+  // Python runs `async with TaskGroup()` inside the awaiting task. This task
+  // starts eagerly (the body runs within the caller's step) and wakes its
+  // waiter inline when it finishes, so the caller resumes in the same
+  // iteration as in Python.
+  const task = new Task(runGroup(group, body, currentTask()), { loop, eager: true });
+  markInlineWake(task);
+  return task;
 }
 
 /** The group's task: Python's `async with TaskGroup()` around the body. */

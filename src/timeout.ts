@@ -8,6 +8,7 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import type { Future } from "./future.ts";
 import { type Coroutine, currentTask, Task } from "./task.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
+import { markInlineWake } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
 import { checkFunction, checkTime, describe } from "./_validate.ts";
 
@@ -153,10 +154,15 @@ class TimeoutView implements Timeout {
  * `CancelledError`. A deadline that passes while the body is already
  * failing with another error leaves that error as it is.
  *
+ * The body starts at once, within the caller's step (the task starts
+ * eagerly), and a caller waiting with `yield*` resumes in the same loop
+ * iteration as after Python's `async with` block.
+ *
  * Equivalent to Python's `async with asyncio.timeout(delay)`, with the
  * delay in milliseconds and the block passed as a function. Unlike the
  * context manager, the block runs in a task of its own (the returned
- * future), so `currentTask()` inside a generator body is that task.
+ * future), so `currentTask()` inside a generator body is that task, and
+ * a cancellation of the caller reaches the body through it.
  *
  * @typeParam T The body's result type.
  * @param ms The delay in milliseconds, or `null` for no deadline.
@@ -271,7 +277,13 @@ function checkDeadline(where: string, arg: string, value: unknown): void {
 }
 
 function start<T>(loop: EventLoop, scope: TimeoutScope, body: TimeoutBody<T>): Future<T> {
-  return new Task(runScope(scope, body), { loop });
+  // Python runs `async with timeout()` inside the awaiting task. This task
+  // starts eagerly (the deadline is armed and the body runs within the
+  // caller's step) and wakes its waiter inline when it finishes, so the
+  // caller resumes in the same iteration as in Python.
+  const task = new Task(runScope(scope, body), { loop, eager: true });
+  markInlineWake(task);
+  return task;
 }
 
 /** The task's coroutine: Python's `async with timeout(...)` around the body. */

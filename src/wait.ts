@@ -175,16 +175,22 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
     pushEntry(this.getLoop(), settle, this, undefined);
   }
 
-  settle(): void {
+  /** Sorts the futures and resolves; `inline` wakes the waiting task now (see settle()). */
+  settle(inline: boolean): void {
     const done = new Set<F>();
     const pending = new Set<F>();
     for (const future of this.futures) (future.done() ? done : pending).add(future);
-    resolveFuture(this, { done, pending });
+    resolveFuture(this, { done, pending }, inline);
   }
 }
 
+/**
+ * The ready entry that stands for Python's wait() coroutine resuming in the
+ * awaiting task: the waiter resumes right here (inline), in the same
+ * iteration as in Python.
+ */
 function settle(outer: WaitFuture<Future<unknown>>): void {
-  if (!outer.done()) outer.settle();
+  if (!outer.done()) outer.settle(true);
 }
 
 /**
@@ -285,7 +291,7 @@ export function wait<F extends Future<unknown>>(
   const outer = new WaitFuture(list, mode, left);
   if (settled || left === 0) {
     // Nothing to wait for: done at once (as gather() with done children).
-    outer.settle();
+    outer.settle(false);
     return outer;
   }
   for (const future of list) {

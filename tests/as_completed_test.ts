@@ -405,3 +405,28 @@ Deno.test("asCompleted(): a failure nobody reads is still reported", async () =>
   assert.equal(reports.length, 1);
   assert.match(reports[0].message, /never retrieved/);
 });
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+Deno.test("asCompleted(): the caller resumes in the same loop iteration as in CPython", async () => {
+  // Compared with CPython 3.13: awaiting as_completed([t])'s one awaitable,
+  // t doing sleep(0), takes 4 iterations, counted by a call_soon chain.
+  await runVirtual(function* () {
+    const ticks = iterationCounter();
+    yield* asyncio.sleep(0);
+    const t = asyncio.createTask(() => asyncio.sleep(0));
+    const t0 = ticks();
+    for (const next of asyncio.asCompleted([t])) yield* next;
+    assert.equal(ticks() - t0, 4);
+  });
+});

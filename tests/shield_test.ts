@@ -260,3 +260,28 @@ Deno.test("shield(): anything not awaitable throws TypeError", () => {
       /^shield\(\): 'aw' must be a Future, a Task, a generator, a function or a promise, got 42$/,
   });
 });
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+Deno.test("shield(): the caller resumes in the same loop iteration as in CPython", async () => {
+  // Compared with CPython 3.13: shield(t) on a task doing sleep(0) takes 4
+  // iterations, counted by a call_soon chain.
+  await runVirtual(function* () {
+    const ticks = iterationCounter();
+    yield* asyncio.sleep(0);
+    const t = asyncio.createTask(() => asyncio.sleep(0));
+    const t0 = ticks();
+    yield* asyncio.shield(t);
+    assert.equal(ticks() - t0, 4);
+  });
+});

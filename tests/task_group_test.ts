@@ -950,3 +950,29 @@ Deno.test("crawler_structured: an interrupt cancels the round; everything succee
   assert.deepEqual(interrupted.results.map((r) => r.outcome), ["ok", "cancelled"]);
   assert.match(describeEnding(interrupted), /^Interrupted: the round was cancelled; 1 request was/);
 });
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+Deno.test("taskGroup(): the caller resumes in the same loop iteration as in CPython", async () => {
+  // Compared with CPython 3.13: a TaskGroup with one child doing sleep(0) takes
+  // 4 iterations, counted by a call_soon chain.
+  await runVirtual(function* () {
+    const ticks = iterationCounter();
+    yield* asyncio.sleep(0);
+    const t0 = ticks();
+    yield* asyncio.taskGroup(function* (tg) {
+      tg.createTask(() => asyncio.sleep(0));
+    });
+    assert.equal(ticks() - t0, 4);
+  });
+});

@@ -722,3 +722,33 @@ Deno.test("timeout(): in debug mode its task's getStack() shows the caller", asy
     yield* call;
   }, { debug: true });
 });
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+Deno.test("timeout(): the caller resumes in the same loop iteration as in CPython", async () => {
+  // Compared with CPython 3.13: `async with asyncio.timeout(10): await asyncio.sleep(0)`
+  // takes 1 iteration, counted by a call_soon chain.
+  await runVirtual(function* () {
+    const ticks = iterationCounter();
+    yield* asyncio.sleep(0);
+    const t0 = ticks();
+    const log: string[] = [];
+    const call = asyncio.timeout(10, function* () {
+      log.push("body started");
+      yield* asyncio.sleep(0);
+    });
+    assert.deepEqual(log, ["body started"], "the body starts within the caller's step");
+    yield* call;
+    assert.equal(ticks() - t0, 1);
+  });
+});

@@ -412,3 +412,28 @@ Deno.test("wait(): reports nothing in a normal run", async () => {
     assert.equal(reports.length, 0);
   });
 });
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+Deno.test("wait(): the caller resumes in the same loop iteration as in CPython", async () => {
+  // Compared with CPython 3.13: wait([t]) on a task doing sleep(0) takes 4
+  // iterations, counted by a call_soon chain.
+  await runVirtual(function* () {
+    const ticks = iterationCounter();
+    yield* asyncio.sleep(0);
+    const t = asyncio.createTask(() => asyncio.sleep(0));
+    const t0 = ticks();
+    yield* asyncio.wait([t]);
+    assert.equal(ticks() - t0, 4);
+  });
+});
