@@ -1417,5 +1417,9 @@ test("currentTask() and allTasks() inside generator tasks", async () => {
     equal(child.getName(), "child");
     ok(!asyncio.allTasks().has(child));
     ok(String(child).includes("child"));
+    // Reprs name the class even when a bundler renamed it (esbuild: `class _Task`).
+    ok(String(child).startsWith("<Task "), String(child));
+    ok(String(new asyncio.Future()).startsWith("<Future "), String(new asyncio.Future()));
+    equal(Object.prototype.toString.call(child), "[object Task]");
   });
 });
