@@ -27,15 +27,16 @@ export class TimeoutScope {
   #handle: Handle | null = null;
   #task: Task<unknown> | null = null;
   #cancelling = 0;
-  #message: string;
+  #label: string;
+  #enteredAt = 0;
 
   /**
    * @param when The loop time of the deadline, or `null` for none.
-   * @param message The message of the TimeoutError raised on expiry.
+   * @param label Names the call in the TimeoutError's message, e.g. "waitFor()".
    */
-  constructor(when: number | null, message: string) {
+  constructor(when: number | null, label: string) {
     this.#when = when;
-    this.#message = message;
+    this.#label = label;
   }
 
   /** The current deadline (loop time in ms) or `null`. */
@@ -54,6 +55,7 @@ export class TimeoutScope {
     this.#state = "active";
     this.#task = task;
     this.#cancelling = task.cancelling();
+    this.#enteredAt = task.getLoop().time();
     this.reschedule(this.#when);
   }
 
@@ -89,7 +91,9 @@ export class TimeoutScope {
       this.#state = "expired";
       const task = this.#task as Task<unknown>;
       if (task.uncancel() <= this.#cancelling && error instanceof CancelledError) {
-        return new TimeoutError(this.#message, { cause: error });
+        // The elapsed time, not the first delay: the deadline may have been rescheduled.
+        const elapsed = task.getLoop().time() - this.#enteredAt;
+        return new TimeoutError(`${this.#label} timed out after ${elapsed} ms`, { cause: error });
       }
     } else if (this.#state === "active") {
       this.#state = "finished";

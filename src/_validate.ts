@@ -22,6 +22,13 @@ export function describe(value: unknown): string {
     case "object":
       if (value === null) return "null";
       if (Array.isArray(value)) return "an array";
+      if (isGenerator(value)) return "a generator";
+      if (
+        typeof (value as { getLoop?: unknown }).getLoop === "function" &&
+        typeof (value as { done?: unknown }).done === "function"
+      ) {
+        return `a ${value.constructor.name}`; // a Future or a Task
+      }
       if (typeof (value as PromiseLike<unknown>).then === "function") return "a promise";
       return value.constructor && value.constructor !== Object
         ? `a ${value.constructor.name}`

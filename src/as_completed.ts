@@ -13,8 +13,7 @@ import { TimeoutError } from "./errors.ts";
 import { addCallback, failFuture, removeCallback, resolveFuture, SUSPEND } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { Deque } from "./_deque.ts";
-import { checkOptions, checkTime, isGenerator } from "./_validate.ts";
-import { describeArg } from "./_describe_arg.ts";
+import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
 
 /** Options for {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -399,7 +398,7 @@ export function asCompleted<T>(
     typeof (aws as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
     throw new TypeError(
-      `asCompleted(): 'aws' must be an iterable of awaitables, got ${describeArg(aws)}${
+      `asCompleted(): 'aws' must be an iterable of awaitables, got ${describe(aws)}${
         aws instanceof Future ? "; pass [future]" : ""
       }`,
     );
@@ -410,7 +409,7 @@ export function asCompleted<T>(
     if (!isAwaitable(items[i])) {
       throw new TypeError(
         `asCompleted(): 'aws[${i}]' must be a Future, a Task, a generator, a function or a promise, got ${
-          describeArg(items[i])
+          describe(items[i])
         }`,
       );
     }

@@ -447,7 +447,10 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #addCallback(fn: InternalCallback | DoneCallback, arg: unknown): void {
-    if (this.#fn0 === null && this.#more === null) {
+    if (this.#state !== PENDING) {
+      // Already done: the callback still runs, in a later iteration.
+      this.#schedule(this.#loop, fn, arg);
+    } else if (this.#fn0 === null && this.#more === null) {
       this.#fn0 = fn;
       this.#arg0 = arg;
     } else if (this.#more === null) {
@@ -469,20 +472,30 @@ export class Future<T> implements PromiseLike<T> {
 
   #removeCallback(fn: unknown, arg: unknown): number {
     let removed = 0;
-    let pairs: unknown[] = [];
-    if (this.#fn0 !== null) pairs.push(this.#fn0, this.#arg0);
-    if (this.#more !== null) pairs = pairs.concat(this.#more);
-    const kept: unknown[] = [];
-    for (let i = 0; i < pairs.length; i += 2) {
-      if (pairs[i] === fn && pairs[i + 1] === arg) removed++;
-      else kept.push(pairs[i], pairs[i + 1]);
+    if (this.#fn0 === fn && this.#arg0 === arg) {
+      this.#fn0 = null;
+      this.#arg0 = undefined;
+      removed++;
     }
-    if (removed === 0) return 0;
-    this.#fn0 = null;
-    this.#arg0 = undefined;
-    this.#more = null;
-    for (let i = 0; i < kept.length; i += 2) {
-      this.#addCallback(kept[i] as InternalCallback, kept[i + 1]);
+    const more = this.#more;
+    if (more !== null) {
+      let kept = 0;
+      for (let i = 0; i < more.length; i += 2) {
+        if (more[i] === fn && more[i + 1] === arg) {
+          removed++;
+        } else {
+          more[kept++] = more[i];
+          more[kept++] = more[i + 1];
+        }
+      }
+      more.length = kept;
+      // Keep the first pair in the fields so the order of the rest is kept.
+      if (this.#fn0 === null && kept > 0) {
+        this.#fn0 = more[0] as InternalCallback;
+        this.#arg0 = more[1];
+        more.splice(0, 2);
+      }
+      if (more.length === 0) this.#more = null;
     }
     return removed;
   }

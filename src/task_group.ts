@@ -12,8 +12,7 @@ import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts
 import { CancelledError } from "./errors.ts";
 import { addCallback, markInlineWake, resolveFuture } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
-import { checkFunction, checkOptions, isGenerator } from "./_validate.ts";
-import { describeArg } from "./_describe_arg.ts";
+import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
 
 /**
  * Several errors raised together: {@linkcode taskGroup} rejects with one
@@ -158,7 +157,7 @@ export class TaskGroup {
     if (typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `TaskGroup.createTask(): 'coro' must be a generator, a generator function or an async function, got ${
-          describeArg(coro)
+          describe(coro)
         }`,
       );
     }

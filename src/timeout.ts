@@ -219,7 +219,7 @@ export function timeout<T>(ms: number | null, body: TimeoutBody<T>): Future<T> {
   checkFunction("timeout()", "body", body);
   const loop = getEventLoop();
   const when = ms === null ? null : loop.time() + ms;
-  return start(loop, new TimeoutScope(when, `timeout() timed out after ${ms} ms`), body);
+  return start(loop, new TimeoutScope(when, "timeout()"), body);
 }
 
 /**
@@ -265,7 +265,7 @@ export function timeoutAt<T>(whenMs: number | null, body: TimeoutBody<T>): Futur
   checkDeadline("timeoutAt()", "whenMs", whenMs);
   checkFunction("timeoutAt()", "body", body);
   const loop = getEventLoop();
-  return start(loop, new TimeoutScope(whenMs, `timeoutAt() deadline ${whenMs} passed`), body);
+  return start(loop, new TimeoutScope(whenMs, "timeoutAt()"), body);
 }
 
 function checkDeadline(where: string, arg: string, value: unknown): void {

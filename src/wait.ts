@@ -9,7 +9,6 @@ import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
 import { addCallback, pushEntry, removeCallback, resolveFuture } from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
-import { describeArg } from "./_describe_arg.ts";
 
 /**
  * {@linkcode wait} returns as soon as any future is done (finished, failed
@@ -344,7 +343,7 @@ function toFutureList<F extends Future<unknown>>(futures: Iterable<F>): F[] {
     isGenerator(futures) || typeof (futures as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
     throw new TypeError(
-      `wait(): 'futures' must be an iterable of Futures and Tasks, got ${describeArg(futures)}${
+      `wait(): 'futures' must be an iterable of Futures and Tasks, got ${describe(futures)}${
         futures instanceof Future
           ? "; pass [future]"
           : isGenerator(futures)
@@ -360,7 +359,7 @@ function toFutureList<F extends Future<unknown>>(futures: Iterable<F>): F[] {
     if (!(item instanceof Future)) {
       throw new TypeError(
         `wait(): 'futures[${index}]' must be a Future or a Task, got ${
-          describeArg(item)
+          describe(item)
         }; wrap it with ensureFuture() (or createTask()) first, and keep the result to find it in done or pending`,
       );
     }

@@ -104,7 +104,7 @@ function* waitForBody<T>(aw: Awaitable<T>, timeoutMs: number | null): Coroutine<
   }
   const scope = new TimeoutScope(
     timeoutMs === null ? null : loop.time() + timeoutMs,
-    `waitFor() timed out after ${timeoutMs} ms`,
+    "waitFor()",
   );
   scope.enter(task);
   let result: T;

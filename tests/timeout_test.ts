@@ -75,7 +75,7 @@ Deno.test("timeoutAt(): an absolute deadline", async () => {
       })
     );
     assert.ok(error instanceof asyncio.TimeoutError);
-    assert.equal(error.message, "timeoutAt() deadline 10 passed");
+    assert.equal(error.message, "timeoutAt() timed out after 10 ms");
     assert.ok(scope.expired());
     assert.equal(scope.when(), deadline);
   }, { start: 0 });
@@ -750,5 +750,18 @@ Deno.test("timeout(): the caller resumes in the same loop iteration as in CPytho
     assert.deepEqual(log, ["body started"], "the body starts within the caller's step");
     yield* call;
     assert.equal(ticks() - t0, 1);
+  });
+});
+
+Deno.test("timeout(): the TimeoutError names the time actually waited after a reschedule", async () => {
+  await runVirtual(function* () {
+    const error = yield* thrownBy(() =>
+      asyncio.timeout(100, function* (_signal, cm) {
+        cm.reschedule(asyncio.getRunningLoop().time() + 250);
+        yield* asyncio.sleep(10_000);
+      })
+    );
+    assert.ok(error instanceof asyncio.TimeoutError);
+    assert.equal(error.message, "timeout() timed out after 250 ms");
   });
 });
