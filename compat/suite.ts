@@ -397,6 +397,73 @@ test("fallback: autojump waits for a truly idle host where MessageChannel delive
   }
 });
 
+/** Hides `names` on `target` while `fn` runs (restoring the exact descriptors after). */
+async function without<T>(target: object, names: string[], fn: () => Promise<T>): Promise<T> {
+  const saved = names.map((name) => [name, Object.getOwnPropertyDescriptor(target, name)] as const);
+  for (const name of names) {
+    Object.defineProperty(target, name, { value: undefined, configurable: true, writable: true });
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [name, descriptor] of saved) {
+      if (descriptor) Object.defineProperty(target, name, descriptor);
+      else delete (target as Record<string, unknown>)[name];
+    }
+  }
+}
+
+test("fallback: the library needs no Promise.withResolvers, AbortSignal.any/timeout or WeakRef", async () => {
+  // Node 20 lacks Promise.withResolvers; AbortSignal.any and .timeout came late
+  // to some hosts; WeakRef is optional (unretrieved failures are then held
+  // strongly and reported when the loop closes).
+  const { result, reports } = await without(
+    Promise,
+    ["withResolvers"],
+    () =>
+      without(AbortSignal, ["any", "timeout"], () =>
+        without(globalThis, ["WeakRef"], () => {
+          equal(typeof (Promise as { withResolvers?: unknown }).withResolvers, "undefined");
+          equal(typeof (AbortSignal as { any?: unknown }).any, "undefined");
+          equal(typeof (globalThis as { WeakRef?: unknown }).WeakRef, "undefined");
+          return virtualWithReports(function* () {
+            const lock = new asyncio.Lock();
+            const queue = new asyncio.Queue<number>(1);
+            const controller = new AbortController();
+            asyncio.getRunningLoop().callLater(30, () => controller.abort());
+            asyncio.createTask(function* () {
+              throw new Error("unretrieved without WeakRef");
+            });
+            const out = yield* asyncio.taskGroup(function* (tg) {
+              const a = tg.createTask(function* () {
+                yield* lock.acquire();
+                try {
+                  yield* queue.put(1);
+                  yield* asyncio.sleep(10);
+                } finally {
+                  lock.release();
+                }
+                return "a";
+              });
+              const b = tg.createTask(async (signal: AbortSignal) => {
+                const n = await queue.get({ signal });
+                await asyncio.sleep(1_000, { signal: controller.signal }).catch(() => {});
+                return n;
+              });
+              const c = asyncio.waitFor(asyncio.sleep(100), 5).catch((e: unknown) => e);
+              return yield* asyncio.gather([a, b, c]);
+            });
+            return out;
+          });
+        })),
+  );
+  equal(result[0], "a");
+  equal(result[1], 1);
+  ok(result[2] instanceof asyncio.TimeoutError);
+  equal(reports.length, 1);
+  equal(reports[0].message, "Task exception was never retrieved");
+});
+
 test("fallback: debug mode measures slow callbacks without performance.now", async () => {
   const g = globalThis as { performance?: unknown };
   const descriptor = Object.getOwnPropertyDescriptor(globalThis, "performance");
