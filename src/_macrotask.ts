@@ -25,7 +25,13 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
   if (typeof Channel === "function") {
     const channel = new Channel();
     let open = true;
+    let microtaskRan = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const close = () => {
+      if (timer !== undefined) {
+        globalThis.clearTimeout(timer);
+        timer = undefined;
+      }
       if (!open) return;
       open = false;
       channel.port1.onmessage = null;
@@ -35,12 +41,25 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
     channel.port1.onmessage = () => {
       if (!open) return;
       close();
+      if (!microtaskRan) {
+        // The message overtook a microtask queued after it: this host
+        // (workerd) delivers messages as microtasks, not in a later task.
+        timer = globalThis.setTimeout(() => {
+          timer = undefined;
+          callback();
+        }, 0);
+        return;
+      }
       callback();
     };
     channel.port2.postMessage(null);
+    queueMicrotask(() => {
+      microtaskRan = true;
+    });
     return close;
   }
-  // Hosts without MessageChannel: a zero-delay timer read at call time.
+  // Hosts without MessageChannel (or whose messages are not macrotasks): a
+  // zero-delay timer read at call time.
   const id = globalThis.setTimeout(callback, 0);
   return () => globalThis.clearTimeout(id);
 }

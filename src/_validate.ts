@@ -27,7 +27,8 @@ export function describe(value: unknown): string {
         typeof (value as { getLoop?: unknown }).getLoop === "function" &&
         typeof (value as { done?: unknown }).done === "function"
       ) {
-        return `a ${value.constructor.name}`; // a Future or a Task
+        // A Future or a Task: their tag survives bundlers' renaming.
+        return `a ${(value as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? "Future"}`;
       }
       if (typeof (value as PromiseLike<unknown>).then === "function") return "a promise";
       return value.constructor && value.constructor !== Object

@@ -339,12 +339,14 @@ export class Future<T> implements PromiseLike<T> {
 
   /** `"Future"` (or the subclass name): with `then`, `catch` and `finally`, this lets a Future be used where a `Promise` is expected. */
   get [Symbol.toStringTag](): string {
-    return this.constructor.name;
+    // Compared by identity, not by name: bundlers rename self-referencing
+    // classes (`deno bundle` and esbuild emit `var Future = class _Future`).
+    return this.constructor === Future ? "Future" : this.constructor.name;
   }
 
   /** A description like Python's repr: `<Future finished result=1>`. */
   toString(): string {
-    return `<${this.constructor.name} ${this.#stateName()}${this.#describeState()}>`;
+    return `<${this[Symbol.toStringTag]} ${this.#stateName()}${this.#describeState()}>`;
   }
 
   /** Shows the future like Python's repr in Deno's inspector. */
@@ -608,8 +610,13 @@ const registry = typeof FinalizationRegistry === "function"
   ? new FinalizationRegistry<Unretrieved>((held) => report(held, undefined))
   : null;
 
+/** Rename-proof, unlike `constructor.name` (bundlers emit `class _Task`): only tasks have getCoro. */
+function isTask(future: Future<unknown>): boolean {
+  return typeof (future as { getCoro?: unknown }).getCoro === "function";
+}
+
 function reportMessage(future: Future<unknown>): string {
-  return `${future.constructor.name === "Task" ? "Task" : "Future"} exception was never retrieved`;
+  return `${isTask(future) ? "Task" : "Future"} exception was never retrieved`;
 }
 
 function track(future: Future<unknown>, loop: EventLoop, exception: unknown): void {
@@ -632,7 +639,7 @@ function report(held: Unretrieved, future: Future<unknown> | undefined): void {
   const context: Record<string, unknown> = { message: held.message, exception: held.exception };
   if (future !== undefined) {
     context.future = future;
-    if (future.constructor.name === "Task") context.task = future;
+    if (isTask(future)) context.task = future;
   }
   held.loop.callExceptionHandler(context as { message: string });
 }

@@ -87,7 +87,8 @@ export class Handle {
   }
 
   #describe(): string {
-    const kind = this.constructor.name;
+    // Not constructor.name: bundlers rename classes.
+    const kind = this instanceof TimerHandle ? "TimerHandle" : "Handle";
     if (this.#cancelled) return `${kind} cancelled`;
     const cb = this.#callback;
     return `${kind} ${cb?.name || "<anonymous>"}()`;

@@ -346,6 +346,11 @@ export class Task<T> extends Future<T> {
     throw new Error("Task.setException(): a task's result comes from its coroutine; use a Future");
   }
 
+  /** `"Task"`, however a bundler renamed the class (esbuild emits `class _Task`). */
+  override get [Symbol.toStringTag](): string {
+    return this.constructor === Task ? "Task" : this.constructor.name;
+  }
+
   /** A description like Python's repr: `<Task pending name=Task-3>`. */
   override toString(): string {
     // Future's form is "<Task state[ detail]>": put the name right after the state.
@@ -411,7 +416,11 @@ export class Task<T> extends Future<T> {
       }
       return;
     }
-    if (result !== SUSPEND) {
+    // JavaScriptCore (Bun, Safari) copies the inner iterator's result in
+    // `yield*` instead of passing it through as the spec says: accept a copy
+    // that carries the future SUSPEND announced (cleared after each read, so a
+    // bare `yield future` is still told apart).
+    if (result !== SUSPEND && (result.value === undefined || result.value !== SUSPEND.value)) {
       this.#stepSoon(new TypeError(badYieldMessage(result.value)));
       return;
     }
