@@ -279,6 +279,19 @@ Deno.test("done callbacks run in a later iteration, in registration order, with 
   loop.close();
 });
 
+Deno.test("a done callback is called with the future as its only argument", async () => {
+  // CPython calls fn(fut): a callback with a rest parameter sees exactly one argument.
+  const { loop } = virtualLoop();
+  const f = new asyncio.Future<number>({ loop });
+  const seen: unknown[][] = [];
+  f.addDoneCallback((...args: unknown[]) => seen.push(args));
+  f.setResult(1);
+  f.addDoneCallback((...args: unknown[]) => seen.push(args)); // on a done future
+  await drain(loop);
+  assert.deepEqual(seen, [[f], [f]]);
+  loop.close();
+});
+
 Deno.test("done callbacks run on setException() and cancel() too", async () => {
   // CPython: test_futures.py test_callbacks_invoked_on_set_exception
   const { loop } = virtualLoop();

@@ -574,3 +574,19 @@ Deno.test("gather(): any iterable of awaitables", async () => {
     assert.deepEqual(results, [1, 2, 3]);
   });
 });
+
+Deno.test("gather(): futures of two loops are refused", () => {
+  // CPython: test_tasks.py FutureGatherTests test_constructor_heterogenous_futures (ValueError there)
+  const one = virtualLoop().loop;
+  const other = virtualLoop().loop;
+  const f1 = one.createFuture();
+  const f2 = other.createFuture();
+  assert.throws(() => asyncio.gather([f1, f2]), {
+    name: "Error",
+    message: /^gather\(\): 'aws\[1\]' belongs to another event loop/,
+  });
+  f1.cancel();
+  f2.cancel();
+  one.close();
+  other.close();
+});

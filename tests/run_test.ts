@@ -284,3 +284,49 @@ Deno.test("run(): runs one after another, and concurrently started runs are refu
     2,
   );
 });
+
+Deno.test("run(): a leftover task stepping after main's end still sees the running loop", async () => {
+  // Python 3.13 (same program): L1 and L2 run with loop.is_running() True, before the cancellation.
+  const log: string[] = [];
+  await runVirtual(function* () {
+    const loop = asyncio.getRunningLoop();
+    const f = loop.createFuture<void>();
+    asyncio.createTask(function* () {
+      f.setResult();
+      try {
+        for (let i = 0; i < 3; i++) {
+          log.push(`L${i} running=${loop.isRunning()} current=${asyncio.getEventLoop() === loop}`);
+          yield* asyncio.sleep(0);
+        }
+        yield* asyncio.sleep(10); // a timer on the run's loop, not on the default loop
+      } finally {
+        log.push("L finally");
+      }
+    });
+    yield* f;
+    log.push("main returns");
+  });
+  assert.deepEqual(log, [
+    "L0 running=true current=true",
+    "main returns",
+    "L1 running=true current=true",
+    "L2 running=true current=true",
+    "L finally",
+  ]);
+});
+
+Deno.test("runUntilComplete(): a future of another loop is refused", () => {
+  // CPython: test_base_events.py test_run_until_complete_loop (ValueError there)
+  const one = new asyncio.EventLoop({ clock: new asyncio.VirtualClock() });
+  const other = new asyncio.EventLoop({ clock: new asyncio.VirtualClock() });
+  const fut = one.createFuture<void>();
+  assert.throws(() => other.runUntilComplete(fut), {
+    name: "Error",
+    message: /another event loop/,
+  });
+  assert.equal(other.isRunning(), false);
+  assert.throws(() => other.runUntilComplete("blah"), TypeError);
+  fut.cancel();
+  one.close();
+  other.close();
+});

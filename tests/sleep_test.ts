@@ -332,3 +332,45 @@ Deno.test("sleep({ signal }) with a task's signal: cancelling the task rejects t
     assert.equal(asyncio.getRunningLoop().time(), 1);
   });
 });
+
+Deno.test("cancelling a sleep(0) from another task wakes its waiter in a later iteration", async () => {
+  // CPython: the waiter of a cancelled future is woken by call_soon, never inside cancel().
+  const log = await runVirtual(function* () {
+    const log: string[] = [];
+    const controller = new AbortController();
+    const viaSignal = asyncio.createTask(function* () {
+      try {
+        yield* asyncio.sleep(0, { signal: controller.signal });
+      } catch (error) {
+        assert.ok(error instanceof asyncio.CancelledError);
+        log.push("signal waiter woke");
+      }
+    });
+    const aborter = asyncio.createTask(function* () {
+      controller.abort();
+      log.push("after abort()");
+    });
+    let nap: asyncio.Future<void> | undefined;
+    const direct = asyncio.createTask(function* () {
+      nap = asyncio.sleep(0);
+      try {
+        yield* nap;
+      } catch (error) {
+        assert.ok(error instanceof asyncio.CancelledError);
+        log.push("direct waiter woke");
+      }
+    });
+    const canceller = asyncio.createTask(function* () {
+      nap!.cancel();
+      log.push("after cancel()");
+    });
+    yield* asyncio.gather([aborter, viaSignal, canceller, direct]);
+    return log;
+  });
+  assert.deepEqual(log, [
+    "after abort()",
+    "after cancel()",
+    "signal waiter woke",
+    "direct waiter woke",
+  ]);
+});

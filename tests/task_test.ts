@@ -130,7 +130,45 @@ Deno.test("createTask(): bad arguments throw TypeError naming the function and a
     name: "TypeError",
     message: "Cannot create Task: 'options' must be an object, got 1",
   });
+  assert.throws(() => asyncio.createTask(noop, { loop: {} as asyncio.EventLoop }), {
+    name: "TypeError",
+    message: "Cannot create Task: 'loop' must be an EventLoop, got an object",
+  });
   assert.equal(asyncio.allTasks(loop).size, 0, "no task was made by a rejected call");
+  loop.close();
+});
+
+Deno.test("createTask() on a closed loop throws, and nothing runs", async () => {
+  // CPython: test_base_events.py test_create_task_error_closes_coro (RuntimeError there)
+  const { loop } = virtualLoop();
+  loop.close();
+  let ran = false;
+  assert.throws(
+    () =>
+      loop.createTask(function* () {
+        ran = true;
+      }),
+    { name: "Error", message: "Cannot create Task: the event loop is closed" },
+  );
+  assert.throws(() => new asyncio.Task(() => (ran = true), { loop }), /closed/);
+  await drain(loop);
+  assert.equal(ran, false);
+});
+
+Deno.test("inside a task, top-level functions use the task's loop, even outside run()", async () => {
+  // CPython: a task only steps inside its loop's iteration, so get_running_loop() is its loop.
+  const { loop } = virtualLoop();
+  const task = loop.createTask(function* () {
+    assert.equal(asyncio.getEventLoop(), loop);
+    assert.equal(asyncio.getRunningLoop(), loop);
+    const nap = asyncio.sleep(0);
+    assert.equal(nap.getLoop(), loop);
+    yield* nap;
+    return asyncio.createTask(function* () {}).getLoop();
+  });
+  await drain(loop);
+  assert.equal(task.result(), loop);
+  await drain(loop);
   loop.close();
 });
 
@@ -201,12 +239,14 @@ Deno.test("setName(): renames; non-strings are converted with String(), as Pytho
   });
 });
 
-Deno.test("Task.toString() of a finished task shows state, name and result", async () => {
-  // CPython: test_tasks.py test_task_repr (finished case)
+Deno.test("Task.toString(): state, name, then result or exception, as Python's repr", async () => {
+  // CPython: test_tasks.py test_task_repr (without the coroutine and callbacks)
   await runVirtual(function* () {
     const t = asyncio.createTask(function* () {
       return "abc";
     }, { name: "TestTask" });
+    assert.equal(t.toString(), "<Task pending name=TestTask>");
+    assert.equal(Deno.inspect(t), "<Task pending name=TestTask>");
     yield* t;
     assert.equal(t.toString(), '<Task finished name=TestTask result="abc">');
     const failed = asyncio.createTask(function* () {
@@ -216,6 +256,13 @@ Deno.test("Task.toString() of a finished task shows state, name and result", asy
     assert.equal(String(failed), '<Task finished name=Failing exception=TypeError("bad")>');
     assert.ok(failed.exception() instanceof TypeError);
     assert.equal(Object.prototype.toString.call(t), "[object Task]");
+    const cancelled = asyncio.createTask(function* () {}, { name: "Gone" });
+    cancelled.cancel();
+    yield* asyncio.sleep(0);
+    assert.equal(cancelled.toString(), "<Task cancelled name=Gone>");
+    const auto = asyncio.createTask(function* () {});
+    assert.match(auto.toString(), /^<Task pending name=Task-\d+>$/);
+    yield* auto;
   });
 });
 
@@ -339,6 +386,29 @@ Deno.test("cancel(msg) before the first step: the coroutine never runs; the mess
     }
     assertEmpty(log, "nothing ran, not even a finally block");
   });
+});
+
+Deno.test("cancel() twice: the first message wins, as in CPython", async () => {
+  // Python 3.13 (same program): t.cancel("first"); t.cancel("second") -> both the coroutine and
+  // the awaiter see CancelledError('first'); cancelling() is 2.
+  const seen = await runVirtual(function* () {
+    let inner = "";
+    const t = asyncio.createTask(function* () {
+      try {
+        yield* asyncio.sleep(10_000);
+      } catch (error) {
+        inner = (error as Error).message;
+        throw error;
+      }
+    });
+    yield* asyncio.sleep(0);
+    t.cancel("first");
+    t.cancel("second");
+    assert.equal(t.signal.reason.message, "first");
+    const error = yield* cancelledErrorOf(t);
+    return [inner, error.message, t.cancelling()];
+  });
+  assert.deepEqual(seen, ["first", "first", 2]);
 });
 
 Deno.test("cancel(): a message that is not a string throws TypeError and changes nothing", async () => {
@@ -1317,6 +1387,14 @@ Deno.test("a generator task's signal: aborted on cancel, and already aborted whe
     assert.equal(late.signal.aborted, true, "created after the cancel request");
     assert.ok(late.signal.reason instanceof asyncio.CancelledError);
     yield* cancelledErrorOf(late);
+    // Also when the cancel request already reached the future the task waits on.
+    const waiting = asyncio.createTask(function* () {
+      yield* asyncio.sleep(60_000);
+    });
+    yield* asyncio.sleep(0);
+    waiting.cancel("bye");
+    assert.equal(waiting.signal.reason.message, "bye");
+    yield* cancelledErrorOf(waiting);
   });
 });
 

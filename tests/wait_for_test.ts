@@ -2,6 +2,14 @@ import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import { drain, runVirtual } from "./_helpers.ts";
 
+function chain(loop: asyncio.EventLoop, log: string[], last: number): void {
+  const step = (i: number) => {
+    log.push(`cb${i}`);
+    if (i < last) loop.callSoon(step, i + 1);
+  };
+  loop.callSoon(step, 0);
+}
+
 /** A very small timeout: passes the `timeoutMs > 0` check, costs almost nothing. */
 const EPSILON = 0.1;
 
@@ -449,4 +457,130 @@ Deno.test("waitFor() outside run(), on a loop driven by runUntilComplete()", asy
   assert.equal(result, undefined);
   await drain(loop);
   loop.close();
+});
+
+// ------------------------------------------------------------ order of events, against CPython
+//
+// Each program below was run in Python 3.13 with `await asyncio.wait_for(...)` and a loop.call_soon
+// chain; the expected lists are Python's output (the first entries, before run() shuts down).
+
+Deno.test("waitFor() order: a done future returns without a loop iteration", async () => {
+  const log = await runVirtual(function* () {
+    const log: string[] = [];
+    const loop = asyncio.getRunningLoop();
+    const done = loop.createFuture<number>();
+    done.setResult(1);
+    chain(loop, log, 6);
+    yield* asyncio.waitFor(done, 10);
+    log.push("waited done fut");
+    const pending = loop.createFuture<number>();
+    loop.callSoon(() => pending.setResult(2));
+    yield* asyncio.waitFor(pending, 10);
+    log.push("waited pending fut");
+    return log;
+  });
+  assert.deepEqual(log.slice(0, 4), ["waited done fut", "cb0", "cb1", "waited pending fut"]);
+});
+
+Deno.test("waitFor() order: a task, and a coroutine run inside the waitFor", async () => {
+  const [taskLog, coroLog] = await runVirtual(function* () {
+    const loop = asyncio.getRunningLoop();
+    const taskLog: string[] = [];
+    const t = asyncio.createTask(function* () {
+      taskLog.push("inner 1");
+      yield* asyncio.sleep(0);
+      taskLog.push("inner 2");
+      yield* asyncio.sleep(0);
+      taskLog.push("inner 3");
+      return 5;
+    });
+    chain(loop, taskLog, 8);
+    taskLog.push(`got ${yield* asyncio.waitFor(t, 10)}`);
+    yield* asyncio.sleep(20); // let the chain end
+    const coroLog: string[] = [];
+    function* inner() {
+      coroLog.push("inner 1");
+      yield* asyncio.sleep(0);
+      coroLog.push("inner 2");
+      return 5;
+    }
+    chain(loop, coroLog, 8);
+    coroLog.push(`got ${yield* asyncio.waitFor(inner(), 10)}`);
+    return [taskLog, coroLog];
+  });
+  assert.deepEqual(taskLog.slice(0, 7), [
+    "inner 1",
+    "cb0",
+    "inner 2",
+    "cb1",
+    "inner 3",
+    "cb2",
+    "got 5",
+  ]);
+  assert.deepEqual(coroLog.slice(0, 5), ["inner 1", "cb0", "inner 2", "got 5", "cb1"]);
+});
+
+Deno.test("waitFor() order: expiry, timeout 0, and cancelling the caller", async () => {
+  const [expire, zero, cancel] = await runVirtual(function* () {
+    const loop = asyncio.getRunningLoop();
+    const sleeper = (log: string[]) =>
+      function* () {
+        try {
+          yield* asyncio.sleep(1_000);
+        } finally {
+          log.push("inner finally");
+        }
+      };
+    const expire: string[] = [];
+    const t1 = asyncio.createTask(sleeper(expire));
+    yield* asyncio.sleep(0);
+    loop.callLater(50, () => chain(loop, expire, 6));
+    try {
+      yield* asyncio.waitFor(t1, 50);
+    } catch (error) {
+      if (!(error instanceof asyncio.TimeoutError)) throw error;
+      expire.push("timeout");
+    }
+    yield* asyncio.sleep(10);
+    const zero: string[] = [];
+    const t2 = asyncio.createTask(sleeper(zero));
+    yield* asyncio.sleep(0);
+    chain(loop, zero, 6);
+    try {
+      yield* asyncio.waitFor(t2, 0);
+    } catch (error) {
+      if (!(error instanceof asyncio.TimeoutError)) throw error;
+      zero.push("timeout");
+    }
+    yield* asyncio.sleep(10);
+    const cancel: string[] = [];
+    const w = asyncio.createTask(function* () {
+      try {
+        yield* asyncio.waitFor(sleeper(cancel)(), 10_000);
+      } catch (error) {
+        cancel.push("waiter cancelled");
+        throw error;
+      }
+    });
+    yield* asyncio.sleep(0);
+    chain(loop, cancel, 6);
+    w.cancel();
+    cancel.push("cancel");
+    try {
+      yield* w;
+    } catch {
+      cancel.push("main caught");
+    }
+    return [expire, zero, cancel];
+  });
+  assert.deepEqual(expire.slice(0, 4), ["cb0", "inner finally", "cb1", "timeout"]);
+  assert.deepEqual(zero.slice(0, 5), ["cb0", "inner finally", "cb1", "cb2", "timeout"]);
+  assert.deepEqual(cancel.slice(0, 6), [
+    "cancel",
+    "cb0",
+    "inner finally",
+    "waiter cancelled",
+    "cb1",
+    "main caught",
+  ]);
 });
