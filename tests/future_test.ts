@@ -187,6 +187,28 @@ Deno.test("yield* on a future: suspends once while pending, not at all when done
   loop.close();
 });
 
+Deno.test("yield* on a future in a generator iterated by hand inside a task step", async () => {
+  // CPython: test_futures.py test_yield_from_twice, driven from inside a running task: a future's
+  // iterator must not depend on which task is stepping.
+  const out = await runVirtual(function* () {
+    const f = asyncio.getRunningLoop().createFuture<number>();
+    function* fixture(): Generator<unknown, void, unknown> {
+      yield "A";
+      const x = yield* f;
+      yield ["B", x];
+      const y = yield* f;
+      yield ["C", y];
+    }
+    const g = fixture();
+    const out: unknown[] = [g.next().value, g.next().value === f];
+    f.setResult(42);
+    out.push(g.next().value, g.next().value);
+    yield* asyncio.sleep(0);
+    return out;
+  });
+  assert.deepEqual(out, ["A", true, ["B", 42], ["C", 42]]);
+});
+
 Deno.test("yield* on a future: its iterator's throw() rethrows at the yield*", () => {
   // CPython: test_futures.py test_future_iter_throw
   const { loop } = virtualLoop();

@@ -957,6 +957,29 @@ Deno.test("a task waiting on a future of another loop fails with an Error", asyn
   otherLoop.close();
 });
 
+Deno.test("an iterator taken from a future and never used does not affect other tasks", async () => {
+  // A guard for allocation-saving iterator schemes: whatever one step leaves behind, the next
+  // task resumed from a yield* must read its own future.
+  const result = await runVirtual(function* () {
+    const loop = asyncio.getRunningLoop();
+    const f1 = loop.createFuture<string>();
+    const f2 = loop.createFuture<string>();
+    const b = asyncio.createTask(function* () {
+      return yield* f2;
+    });
+    yield* asyncio.sleep(0); // b waits on f2
+    const a = asyncio.createTask(function* () {
+      f1[Symbol.iterator](); // e.g. a generic "is it iterable?" helper
+      f2.setResult("f2 result");
+      return "a";
+    });
+    yield* a;
+    loop.callLater(50, () => f1.setResult("f1 result"));
+    return yield* b;
+  });
+  assert.equal(result, "f2 result");
+});
+
 // ------------------------------------------------------------ currentTask() and allTasks()
 
 Deno.test("currentTask(): the task whose step runs, null outside", async () => {
