@@ -640,6 +640,46 @@ test("generator task: cancelling() and uncancel() count requests", async () => {
   });
 });
 
+test("a coroutine whose results are copies (as JavaScriptCore's yield* makes them) still waits", async () => {
+  // Bun and Safari copy the inner iterator result in `yield*` instead of
+  // passing the object through; this wrapper does the same on every runtime.
+  function copying<T>(inner: Generator<unknown, T, unknown>): Generator<unknown, T, unknown> {
+    const wrapper = {
+      next: (value?: unknown) => ({ ...inner.next(value) }),
+      throw: (error: unknown) => ({ ...inner.throw(error) }),
+      return: (value: T) => ({ ...inner.return(value) }),
+      [Symbol.iterator]: () => wrapper,
+    };
+    return wrapper as unknown as Generator<unknown, T, unknown>;
+  }
+  const log: string[] = [];
+  await virtual(function* () {
+    const lock = new asyncio.Lock();
+    const t = asyncio.createTask(copying(function* () {
+      yield* asyncio.sleep(10);
+      yield* lock.acquire();
+      lock.release();
+      log.push("woke");
+      try {
+        yield* asyncio.sleep(1_000);
+      } finally {
+        log.push("cancelled");
+      }
+    }()));
+    yield* asyncio.sleep(20);
+    t.cancel();
+    yield* asyncio.gather([t], { returnExceptions: true });
+    ok(t.cancelled());
+    // A bare `yield` of a future is still refused.
+    const bad = asyncio.createTask(copying(function* () {
+      yield asyncio.sleep(1);
+    }()));
+    const [error] = yield* asyncio.gather([bad], { returnExceptions: true });
+    ok(error instanceof TypeError, String(error));
+  });
+  deepEqual(log, ["woke", "cancelled"]);
+});
+
 // ----------------------------------------- cancellation: async functions
 
 test("async task: cancel() aborts its signal with the CancelledError as reason", async () => {
