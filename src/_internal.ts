@@ -32,19 +32,31 @@ export let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
 /** Sets or clears the hook a timer calls when cancelled while in a heap. */
 export let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
 
+/** A timer handle whose callback takes one argument, kept without an array. */
+// deno-lint-ignore no-explicit-any
+export let makeTimer: (when: number, callback: (arg: any) => unknown, arg: unknown) => TimerHandle;
+
 export function installHandleInternals(x: {
   runHandle: typeof runHandle;
   handleCallbackName: typeof handleCallbackName;
   timerLess: typeof timerLess;
   setCancelHook: typeof setCancelHook;
+  makeTimer: typeof makeTimer;
 }): void {
-  ({ runHandle, handleCallbackName, timerLess, setCancelHook } = x);
+  ({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer } = x);
 }
 
 // ------------------------------------------------------------ the loop
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
 export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+/** Schedules `fn(arg)` `delayMs` from now on the loop's timer heap (no argument array). */
+export let scheduleTimer: <A>(
+  loop: EventLoop,
+  delayMs: number,
+  fn: (arg: A) => void,
+  arg: A,
+) => TimerHandle;
 /** Makes `loop` the running loop for a whole run(); throws if one is running. */
 export let enterRun: (loop: EventLoop) => void;
 /** Ends what enterRun began. */
@@ -52,10 +64,11 @@ export let exitRun: (loop: EventLoop) => void;
 
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
+  scheduleTimer: typeof scheduleTimer;
   enterRun: typeof enterRun;
   exitRun: typeof exitRun;
 }): void {
-  ({ pushEntry, enterRun, exitRun } = x);
+  ({ pushEntry, scheduleTimer, enterRun, exitRun } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */
@@ -110,6 +123,8 @@ export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
 export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
 /** Marks a future's exception as retrieved without reading it. */
 export let silence: (future: Future<unknown>) => void;
+/** Gives a pending future a timer that is cancelled when the future completes (sleep). */
+export let ownTimer: (future: Future<unknown>, timer: TimerHandle) => void;
 
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
@@ -124,6 +139,7 @@ export function installFutureInternals(x: {
   cancelledErrorOf: typeof cancelledErrorOf;
   silence: typeof silence;
   setTaskWaker: typeof setTaskWaker;
+  ownTimer: typeof ownTimer;
 }): void {
   ({
     resolveFuture,
@@ -138,6 +154,7 @@ export function installFutureInternals(x: {
     cancelledErrorOf,
     silence,
     setTaskWaker,
+    ownTimer,
   } = x);
 }
 

@@ -19,6 +19,7 @@ import {
   handleCallbackName,
   hooks,
   installLoopInternals,
+  makeTimer,
   runHandle,
   setCancelHook,
   timerLess,
@@ -82,6 +83,12 @@ const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+let scheduleTimer: <A>(
+  loop: EventLoop,
+  delayMs: number,
+  fn: (arg: A) => void,
+  arg: A,
+) => TimerHandle;
 
 /** The loop of the run() in progress, or of a runUntilComplete() when no run() is. */
 let runningLoop: EventLoop | null = null;
@@ -643,7 +650,10 @@ export class EventLoop {
     callback: (...args: any[]) => unknown,
     args: readonly unknown[],
   ): TimerHandle {
-    const timer = new TimerHandle(when, callback, args);
+    return this.#insertTimer(new TimerHandle(when, callback, args));
+  }
+
+  #insertTimer(timer: TimerHandle): TimerHandle {
     this.#timers.push(timer);
     setCancelHook(timer, this.#onTimerCancelled);
     if (this.#timers.peek() === timer) this.#timersChanged();
@@ -711,6 +721,10 @@ export class EventLoop {
 
   static {
     pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
+    scheduleTimer = (loop, delayMs, fn, arg) => {
+      loop.#checkOpen();
+      return loop.#insertTimer(makeTimer(loop.#clock.now() + delayMs, fn, arg));
+    };
   }
 }
 
@@ -777,6 +791,7 @@ export function getEventLoop(): EventLoop {
 
 installLoopInternals({
   pushEntry,
+  scheduleTimer,
   enterRun: (loop) => {
     if (runningLoop !== null) {
       throw new Error(

@@ -6,6 +6,7 @@
  */
 
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import type { TimerHandle } from "./handle.ts";
 import { hooks, installFutureInternals, pushEntry, SUSPEND } from "./_internal.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
@@ -22,6 +23,8 @@ const LOG_EXCEPTION = 1;
 const YIELD_ONCE = 2;
 /** Flag: a promise was handed out for this future, so a failure will reach someone. */
 const RETRIEVING = 4;
+/** Flag: pending, with a TimerHandle in #value to cancel when done (a sleep; no callback needed). */
+const OWNS_TIMER = 8;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -379,6 +382,10 @@ export class Future<T> implements PromiseLike<T> {
    * the waiter resumes when it would in Python, where no extra future exists.
    */
   #finish(state: number, value: unknown, inline = false): void {
+    if (this.#flags & OWNS_TIMER) {
+      this.#flags &= ~OWNS_TIMER;
+      (this.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
+    }
     this.#state = state;
     this.#value = value;
     const fn0 = this.#fn0;
@@ -541,6 +548,10 @@ export class Future<T> implements PromiseLike<T> {
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
       cancelMessageOf: (future) => future.#cancelMessage,
       cancelledErrorOf: (future) => future.#cancelledError(),
+      ownTimer: (future, timer) => {
+        future.#flags |= OWNS_TIMER;
+        future.#value = timer;
+      },
       setTaskWaker: (fn) => {
         taskWaker = fn;
       },

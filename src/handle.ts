@@ -16,6 +16,8 @@ let runHandle: (handle: Handle) => void;
 let handleCallbackName: (handle: Handle) => string;
 let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
 let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
+let makeTimer: (when: number, callback: Callback, arg: unknown) => TimerHandle;
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /**
  * A callback scheduled with {@linkcode EventLoop.callSoon}. Cancelling it
@@ -43,7 +45,9 @@ let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
  */
 export class Handle {
   #callback: Callback | null;
-  #args: readonly unknown[];
+  /** The arguments, or `null` for one argument kept in #arg (internal timers: no array). */
+  #args: readonly unknown[] | null;
+  #arg: unknown = undefined;
   #cancelled = false;
 
   /**
@@ -64,7 +68,8 @@ export class Handle {
     this.#cancelled = true;
     // Drop the references so a cancelled handle keeps nothing alive.
     this.#callback = null;
-    this.#args = [];
+    this.#args = null;
+    this.#arg = undefined;
   }
 
   /**
@@ -98,15 +103,22 @@ export class Handle {
     runHandle = (handle: Handle): void => {
       const cb = handle.#callback;
       if (cb === null) return;
+      const args = handle.#args;
+      const arg = handle.#arg;
       if (handle instanceof TimerHandle) {
-        // A timer runs once; drop the references afterwards.
+        // A timer runs once; drop the references first.
         handle.#callback = null;
-        const args = handle.#args;
-        handle.#args = [];
-        cb(...args);
-      } else {
-        cb(...handle.#args);
+        handle.#args = null;
+        handle.#arg = undefined;
       }
+      if (args === null) cb(arg);
+      else cb(...args);
+    };
+    makeTimer = (when: number, callback: Callback, arg: unknown): TimerHandle => {
+      const timer = new TimerHandle(when, callback, NO_ARGS);
+      timer.#args = null;
+      timer.#arg = arg;
+      return timer;
     };
     handleCallbackName = (handle: Handle): string => handle.#describe();
   }
@@ -183,4 +195,4 @@ export class TimerHandle extends Handle {
   }
 }
 
-installHandleInternals({ runHandle, handleCallbackName, timerLess, setCancelHook });
+installHandleInternals({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer });

@@ -4,9 +4,8 @@
  * @module
  */
 
-import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
-import { addCallback, markYieldOnce, pushEntry, resolveFuture } from "./_internal.ts";
+import { markYieldOnce, ownTimer, pushEntry, resolveFuture, scheduleTimer } from "./_internal.ts";
 import { checkOptions, checkSignal, checkTime } from "./_validate.ts";
 import { cancelOnAbort } from "./_signal.ts";
 
@@ -83,8 +82,8 @@ export function sleep(ms: number, options?: SleepOptions): Future<void> {
     markYieldOnce(future);
     pushEntry(loop, resolveSleepNow, future, undefined);
   } else if (ms !== Infinity) {
-    const timer = loop.callLater(ms, resolveSleep, future);
-    addCallback(future, cancelTimerIfCancelled, timer);
+    // The future owns its timer: completing it any other way cancels the timer.
+    ownTimer(future, scheduleTimer(loop, ms, resolveSleep, future));
   }
   return future;
 }
@@ -96,8 +95,4 @@ function resolveSleep(future: Future<void>): void {
 /** A zero-delay sleep's ready entry stands for the waiting task's own step: wake it inline. */
 function resolveSleepNow(future: Future<void>): void {
   if (!future.done()) resolveFuture(future, undefined, true);
-}
-
-function cancelTimerIfCancelled(timer: TimerHandle, future: Future<unknown>): void {
-  if (future.cancelled()) timer.cancel();
 }
