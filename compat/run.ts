@@ -341,13 +341,13 @@ async function runDeno(base: string, filter: string[]): Promise<Row> {
     base,
     ...filter,
   ]);
-  return rowFrom("deno", version, out.result, problemOf(out), "from source");
+  return rowFrom("deno", version, out.result, problemOf(out), "from source (TypeScript)");
 }
 
 async function runNode(base: string, filter: string[]): Promise<Row> {
   const version = (await firstLine("node", ["--version"])).replace(/^v/, "");
   const out = await spawn("node", [`${DIST}/cli.mjs`, base, ...filter]);
-  return rowFrom("node", version, out.result, problemOf(out), "bundled ESM");
+  return rowFrom("node", version, out.result, problemOf(out), "bundled ESM, plain `node cli.mjs`");
 }
 
 async function runBun(base: string, filter: string[]): Promise<Row> {
@@ -357,7 +357,7 @@ async function runBun(base: string, filter: string[]): Promise<Row> {
   const out = await spawn(bun, [`${DIST}/cli.mjs`, base, ...filter], {
     env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
   });
-  return rowFrom("bun", version, out.result, problemOf(out), "bundled ESM");
+  return rowFrom("bun", version, out.result, problemOf(out), `bundled ESM, npm:bun@${PINS.bun}`);
 }
 
 async function runWorkerd(base: string, driverPort: number, filter: string[]): Promise<Row> {
@@ -388,7 +388,10 @@ async function runWorkerd(base: string, driverPort: number, filter: string[]): P
     exited = true;
     return s;
   });
-  const note = "Worker fetch handler";
+  const compatDate = (await Deno.readTextFile(`${DIST}/config.capnp`))
+    .match(/compatibilityDate = "([^"]+)"/)?.[1] ?? "?";
+  const note =
+    `bundled ESM in a Worker's fetch handler, npm:workerd@${PINS.workerd}, compatibility date ${compatDate}`;
   try {
     // Wait until it listens.
     const deadline = Date.now() + 30_000;
@@ -493,7 +496,7 @@ async function npmChromium(): Promise<ChromiumCandidate> {
   const dir = `${TOOLS}/chromium-npm`;
   const marker = `${dir}/.version`;
   const exe = `${dir}/chromium`;
-  const label = `@sparticuz/chromium ${version} (npm)`;
+  const label = `the Chromium shipped in npm:@sparticuz/chromium@${version}`;
   const env = { LD_LIBRARY_PATH: `${dir}/lib` };
   if ((await exists(exe)) && (await Deno.readTextFile(marker).catch(() => "")) === version) {
     return { path: exe, label, env };
@@ -532,7 +535,7 @@ async function chromiumCandidates(): Promise<{ list: ChromiumCandidate[]; notes:
       const why = await aptInstallChromium();
       if (why !== undefined) notes.push(why);
     }
-    if (await exists(system)) list.push({ path: system, label: "Debian chromium" });
+    if (await exists(system)) list.push({ path: system, label: `Debian's chromium (${system})` });
     else notes.push(`${system} not present`);
   }
   if (mode === "auto" || mode === "npm") {
@@ -573,7 +576,15 @@ async function runChromium(base: string, filter: string[]): Promise<Row> {
       const versionLine = out.stdout.split("\n").find((l) => l.startsWith("COMPAT_VERSION "));
       const version = versionLine?.slice("COMPAT_VERSION ".length).trim() ?? "?";
       const extra = tried.length > 0 ? ` (${tried.join("; ")})` : "";
-      return rowFrom("chromium", version, out.result, problemOf(out), `${candidate.label}${extra}`);
+      return rowFrom(
+        "chromium",
+        version,
+        out.result,
+        problemOf(out),
+        `bundled ESM in a page, ${candidate.label}, npm:playwright-core@${
+          PINS["playwright-core"]
+        }${extra}`,
+      );
     } finally {
       await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
     }
@@ -597,6 +608,14 @@ function table(rows: Row[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 
+const DISPLAY: Record<Runtime, string> = {
+  deno: "Deno",
+  node: "Node.js",
+  bun: "Bun",
+  workerd: "workerd (Cloudflare Workers)",
+  chromium: "Chromium (headless)",
+};
+
 function markdown(rows: Row[], date: string, tests: number): string {
   const esc = (s: string) => s.replaceAll("|", "\\|");
   const lines = [
@@ -606,10 +625,10 @@ function markdown(rows: Row[], date: string, tests: number): string {
     "",
     `The portable suite (${tests} behaviour tests, \`compat/suite.ts\`) on each runtime, last run ${date}:`,
     "",
-    "| runtime | version | passed | failed | how |",
+    "| runtime | version | passed | failed | how it ran |",
     "| --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
-      `| ${r.runtime} | ${esc(r.version)} | ${r.passed} | ${r.failed} | ${
+      `| ${DISPLAY[r.runtime]} | ${esc(r.version)} | ${r.passed} | ${r.failed} | ${
         esc(r.ok ? r.note : `**failed**: ${r.note}`)
       } |`
     ),
