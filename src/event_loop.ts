@@ -78,6 +78,7 @@ export interface EventLoopOptions {
 // a done callback allocates nothing.
 
 const INITIAL_CAPACITY = 64; // entries; a power of two
+const SHRINK_ABOVE = 4096 - 1; // a ring mask above which a mostly empty ring shrinks
 // Compact the timer heap when cancelled timers are this fraction of it (CPython's rule).
 const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
@@ -527,10 +528,14 @@ export class EventLoop {
   }
 
   #grow(): void {
+    this.#resize((this.#mask + 1) * 2);
+  }
+
+  /** Moves the live entries to a ring of `capacity` entries (a power of two >= #count). */
+  #resize(capacity: number): void {
     const old = this.#ring;
-    const capacity = this.#mask + 1;
-    const ring = new Array(capacity * 6);
-    for (let i = 0; i < capacity; i++) {
+    const ring = new Array(capacity * 3);
+    for (let i = 0; i < this.#count; i++) {
       const from = ((this.#head + i) & this.#mask) * 3;
       ring[i * 3] = old[from];
       ring[i * 3 + 1] = old[from + 1];
@@ -538,7 +543,7 @@ export class EventLoop {
     }
     this.#ring = ring;
     this.#head = 0;
-    this.#mask = capacity * 2 - 1;
+    this.#mask = capacity - 1;
   }
 
   #queueJob(): void {
@@ -575,6 +580,12 @@ export class EventLoop {
   }
 
   #runReady(): void {
+    // After a burst, give the memory of a mostly empty ring back.
+    if (this.#mask >= SHRINK_ABOVE && this.#count <= (this.#mask + 1) >> 4) {
+      let capacity = INITIAL_CAPACITY;
+      while (capacity < this.#count * 4) capacity *= 2;
+      this.#resize(capacity);
+    }
     if (this.#timers.size > 0) this.#collectDueTimers();
     let n = this.#count;
     if (this.#debug) {

@@ -318,3 +318,25 @@ Deno.test("toString() describes loops and handles like Python's repr", () => {
   assert.equal(String(loop), "<EventLoop running=false closed=false debug=false>");
   loop.close();
 });
+
+Deno.test("the ring shrinks after a burst and keeps FIFO order through grow and shrink", async () => {
+  const { loop } = virtualLoop();
+  const log: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 10_000; i++) loop.callSoon((n: number) => log.push(n), round * 10_000 + i);
+    await drain(loop);
+    // A small queue after the burst: the ring shrinks while entries are live.
+    for (let i = 0; i < 5; i++) loop.callSoon((n: number) => log.push(n), -1 - i);
+    loop.callSoon(() => {
+      for (let i = 0; i < 3; i++) loop.callSoon((n: number) => log.push(n), -10 - i);
+    });
+    await drain(loop);
+  }
+  const expected: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 10_000; i++) expected.push(round * 10_000 + i);
+    expected.push(-1, -2, -3, -4, -5, -10, -11, -12);
+  }
+  assert.deepEqual(log, expected);
+  loop.close();
+});
