@@ -83,6 +83,8 @@ export const hooks = {
     throw new Error("tasks are not loaded; import the package from mod.ts");
   },
   loopClosing: (_loop: EventLoop): void => {},
+  /** The entry that calls a user's done callback (the loop names the callback in reports). */
+  doneCallbackTrampoline: null as Entry | null,
 };
 
 // ------------------------------------------------------------ futures

@@ -595,6 +595,7 @@ export class EventLoop {
       while (n > 0) {
         let fn: Entry | undefined;
         let a: unknown;
+        let b: unknown;
         try {
           while (n > 0) {
             n--;
@@ -603,14 +604,14 @@ export class EventLoop {
             const at = this.#head * 3;
             fn = ring[at] as Entry;
             a = ring[at + 1];
-            const b = ring[at + 2];
+            b = ring[at + 2];
             ring[at] = ring[at + 1] = ring[at + 2] = undefined;
             this.#head = (this.#head + 1) & this.#mask;
             this.#count--;
             fn(a, b);
           }
         } catch (error) {
-          this.#reportCallbackError(error, fn, a);
+          this.#reportCallbackError(error, fn, a, b);
         }
       }
     }
@@ -634,21 +635,21 @@ export class EventLoop {
       try {
         fn(a, b);
       } catch (error) {
-        this.#reportCallbackError(error, fn, a);
+        this.#reportCallbackError(error, fn, a, b);
       }
       const dt = now() - t0;
       if (dt >= this.#slowCallbackMs) {
         this.callExceptionHandler({
-          message: `Executing ${describeEntry(fn, a)} took ${dt.toFixed(3)} ms`,
+          message: `Executing ${describeEntry(fn, a, b)} took ${dt.toFixed(3)} ms`,
           ...(fn === runHandle ? { handle: a as Handle } : {}),
         });
       }
     }
   }
 
-  #reportCallbackError(error: unknown, fn: Entry | undefined, a: unknown): void {
+  #reportCallbackError(error: unknown, fn: Entry | undefined, a: unknown, b: unknown): void {
     const context: ExceptionContext = {
-      message: `Exception in callback ${describeEntry(fn, a)}`,
+      message: `Exception in callback ${describeEntry(fn, a, b)}`,
       exception: error,
     };
     if (fn === runHandle) context.handle = a as Handle;
@@ -739,8 +740,12 @@ export class EventLoop {
   }
 }
 
-function describeEntry(fn: Entry | undefined, a: unknown): string {
+function describeEntry(fn: Entry | undefined, a: unknown, b: unknown): string {
   if (fn === runHandle) return handleCallbackName(a as Handle);
+  if (fn !== undefined && fn === hooks.doneCallbackTrampoline) {
+    // A user's done callback: name it, with its future, as Python does.
+    return `${(a as { name?: string }).name || "<anonymous>"}(${String(b)})`;
+  }
   return `${fn?.name || "<anonymous>"}()`;
 }
 

@@ -429,6 +429,11 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #fail(exception: unknown, inline = false): void {
+    if (exception === undefined) {
+      // `exception()` returns undefined for success; `throw undefined` and
+      // `Promise.reject()` must still read as failures.
+      exception = new Error("A coroutine or promise failed with undefined");
+    }
     if ((this.#flags & RETRIEVING) === 0) {
       this.#flags |= LOG_EXCEPTION;
       track(this, this.#loop, exception);
@@ -560,6 +565,7 @@ export class Future<T> implements PromiseLike<T> {
       },
     });
     hooks.createFuture = (loop) => new Future({ loop });
+    hooks.doneCallbackTrampoline = callDone as (a: unknown, b: unknown) => void;
   }
 }
 
