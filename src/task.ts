@@ -84,6 +84,16 @@ const generatorNext = GeneratorPrototype.next;
 const generatorThrow = GeneratorPrototype.throw;
 
 let taskCounter = 0;
+
+// Task.#bits
+const NATIVE = 1; // #coro is a native generator: resume it through the builtins
+const INLINE_WAKE = 2; // waiters resume inline when the task finishes (see waitFor)
+const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next step
+
+/** Reused to pass the loop to Future's constructor without an allocation per task. */
+const SUPER_OPTIONS: { loop: EventLoop | undefined } = { loop: undefined };
+/** Where tasks were created, in debug mode only (kept out of every task's fields). */
+const creationStacks = new WeakMap<Task<unknown>, string>();
 let current: Task<unknown> | null = null;
 
 // Ready-queue entries for tasks, assigned in Task's static block.
@@ -141,21 +151,20 @@ let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
  * ```
  */
 export class Task<T> extends Future<T> {
-  #coro: Coroutine<T> | null = null;
-  #native = false;
-  /** Waiting tasks resume inline when this one finishes (it stands for an awaited coroutine). */
-  #inlineWake = false;
+  // Fields are few on purpose: a pending task's size is what a program with
+  // many tasks pays for (see the memory benchmark).
+  /** The generator; before the first step, possibly the function to call. */
+  #coro: Coroutine<T> | ((signal: AbortSignal) => unknown) | null = null;
+  /** NATIVE | INLINE_WAKE | MUST_CANCEL. */
+  #bits = 0;
+  #waitingOn: Future<unknown> | null = null;
+  #cancelMessage: string | undefined = undefined;
   /** The message of the first cancel request, for the signal's abort reason. */
   #signalMessage: string | undefined = undefined;
-  #fn: ((signal: AbortSignal) => unknown) | null = null;
-  #waitingOn: Future<unknown> | null = null;
-  #mustCancel = false;
-  #cancelMessage: string | undefined = undefined;
   #cancelRequests = 0;
-  #id = 0;
-  #name: string | null = null;
+  /** The name, or the number of the default name `Task-<n>`. */
+  #name: string | number;
   #controller: AbortController | null = null;
-  #stack: string | undefined = undefined;
   // Links in the loop's list of not-done tasks (see the registry below).
   #prevLive: Task<unknown> | null = null;
   #nextLive: Task<unknown> | null = null;
@@ -191,8 +200,10 @@ export class Task<T> extends Future<T> {
     }
     loop ??= getEventLoop();
     if (loop.isClosed()) throw new Error("Cannot create Task: the event loop is closed");
-    super({ loop });
-    if (typeof coro === "function") this.#fn = coro;
+    SUPER_OPTIONS.loop = loop; // a reused options object: no allocation per task
+    super(SUPER_OPTIONS);
+    SUPER_OPTIONS.loop = undefined;
+    if (typeof coro === "function") this.#coro = coro;
     else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
     else {
       throw new TypeError(
@@ -201,10 +212,9 @@ export class Task<T> extends Future<T> {
         }`,
       );
     }
-    if (name === undefined) this.#id = ++taskCounter;
-    else this.#name = name;
-    const taskLoop = this.getLoop();
-    if (taskLoop.getDebug()) this.#stack = new Error().stack;
+    this.#name = name === undefined ? ++taskCounter : name;
+    const taskLoop = loop;
+    if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
     if (eager) this.#eagerStart();
     else pushEntry(taskLoop, stepTask, this, NO_ERROR);
@@ -232,7 +242,7 @@ export class Task<T> extends Future<T> {
     const waitingOn = this.#waitingOn;
     if (waitingOn === null || !waitingOn.cancel(msg)) {
       // The step is already scheduled (or this is an async task); it will see the flag.
-      this.#mustCancel = true;
+      this.#bits |= MUST_CANCEL;
       this.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
@@ -263,7 +273,7 @@ export class Task<T> extends Future<T> {
   uncancel(): number {
     if (this.#cancelRequests > 0) {
       this.#cancelRequests--;
-      if (this.#cancelRequests === 0) this.#mustCancel = false;
+      if (this.#cancelRequests === 0) this.#bits &= ~MUST_CANCEL;
     }
     return this.#cancelRequests;
   }
@@ -274,7 +284,8 @@ export class Task<T> extends Future<T> {
    * @returns The name.
    */
   getName(): string {
-    return this.#name ?? `Task-${this.#id}`;
+    const name = this.#name;
+    return typeof name === "string" ? name : `Task-${name}`;
   }
 
   /**
@@ -309,7 +320,8 @@ export class Task<T> extends Future<T> {
    * @returns The generator or `null`.
    */
   getCoro(): Coroutine<T> | null {
-    return this.#coro;
+    const coro = this.#coro;
+    return typeof coro === "function" ? null : coro;
   }
 
   /**
@@ -321,8 +333,9 @@ export class Task<T> extends Future<T> {
    * @returns The stack lines.
    */
   getStack(): string[] {
-    if (this.#stack === undefined) return [];
-    return this.#stack.split("\n").slice(1).map((line) => line.trim());
+    const stack = creationStacks.get(this);
+    if (stack === undefined) return [];
+    return stack.split("\n").slice(1).map((line) => line.trim());
   }
 
   /**
@@ -373,29 +386,29 @@ export class Task<T> extends Future<T> {
    * what the coroutine itself does.
    */
   #step(error: unknown): void {
-    if (this.#mustCancel) {
+    if (this.#bits & MUST_CANCEL) {
       if (!(error instanceof CancelledError)) error = this.#makeCancelledError();
-      this.#mustCancel = false;
+      this.#bits &= ~MUST_CANCEL;
     }
     this.#waitingOn = null;
     let coro = this.#coro;
-    if (coro === null) {
-      const fn = this.#fn;
-      if (fn === null) return; // an async task already started; cannot happen
+    if (typeof coro === "function") {
       if (error !== NO_ERROR) {
         // Cancelled before its first step: the function is never called.
-        this.#fn = null;
+        this.#coro = null;
         this.#finishWithError(error);
         return;
       }
-      coro = this.#callFunction(fn);
+      coro = this.#callFunction(coro);
       if (coro === null) return;
+    } else if (coro === null) {
+      return; // an async task already started; cannot happen
     }
     const previous = current;
     current = this as Task<unknown>;
     let result: IteratorResult<unknown, T>;
     try {
-      if (this.#native) {
+      if (this.#bits & NATIVE) {
         result = error === NO_ERROR ? generatorNext.call(coro) : generatorThrow.call(coro, error);
       } else {
         result = error === NO_ERROR ? coro.next() : coro.throw(error);
@@ -407,9 +420,9 @@ export class Task<T> extends Future<T> {
     }
     current = previous;
     if (result.done) {
-      if (this.#mustCancel) {
+      if (this.#bits & MUST_CANCEL) {
         // Cancelled right as the coroutine returned.
-        this.#mustCancel = false;
+        this.#bits &= ~MUST_CANCEL;
         this.#finishWithError(this.#makeCancelledError());
       } else {
         this.#resolve(result.value);
@@ -444,18 +457,20 @@ export class Task<T> extends Future<T> {
     // (Python's `await sleep(0)` ordering).
     if (isYieldOnce(future)) return;
     this.#waitingOn = future;
-    if (this.#mustCancel && future.cancel(this.#cancelMessage)) this.#mustCancel = false;
+    if ((this.#bits & MUST_CANCEL) !== 0 && future.cancel(this.#cancelMessage)) {
+      this.#bits &= ~MUST_CANCEL;
+    }
   }
 
   #setCoro(coro: Coroutine<T>): Coroutine<T> {
     this.#coro = coro;
-    this.#native = isNativeGenerator(coro);
+    if (isNativeGenerator(coro)) this.#bits |= NATIVE;
     return coro;
   }
 
   /** Calls the task's function; returns the generator to step, or null for an async task. */
   #callFunction(fn: (signal: AbortSignal) => unknown): Coroutine<T> | null {
-    this.#fn = null;
+    this.#coro = null;
     const previous = current;
     current = this as Task<unknown>;
     let value: unknown;
@@ -506,14 +521,15 @@ export class Task<T> extends Future<T> {
 
   #resolve(value: T): void {
     this.#unlink();
-    resolveFuture(this, value, this.#inlineWake);
+    resolveFuture(this, value, (this.#bits & INLINE_WAKE) !== 0);
   }
 
   #finishWithError(thrown: unknown): void {
     this.#unlink();
     // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
-    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown, this.#inlineWake);
-    else failFuture(this, thrown, this.#inlineWake);
+    const inline = (this.#bits & INLINE_WAKE) !== 0;
+    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown, inline);
+    else failFuture(this, thrown, inline);
   }
 
   #makeCancelledError(): CancelledError {
@@ -555,7 +571,7 @@ export class Task<T> extends Future<T> {
     wakeTask = (task, future) => {
       if (task.done()) return;
       let error: unknown = NO_ERROR;
-      if (task.#mustCancel && future.done()) {
+      if ((task.#bits & MUST_CANCEL) !== 0 && future.done()) {
         // Python's wakeup reads the future's outcome: a CancelledError from it
         // (with its message) is what the coroutine sees, not a new one.
         try {
@@ -569,7 +585,7 @@ export class Task<T> extends Future<T> {
     setTaskWaker(wakeTask);
     installTaskInternals({
       markInlineWake: (task) => {
-        task.#inlineWake = true;
+        task.#bits |= INLINE_WAKE;
       },
     });
     hooks.createTask = (loop, coro, options) =>
