@@ -460,6 +460,20 @@ Deno.test("a throwing done callback is reported to the loop and the others still
   loop.close();
 });
 
+Deno.test("a throwing done callback is reported under its own name, with its future", async () => {
+  // CPython: "Exception in callback myCallback(<Future finished result=1>)".
+  const { loop, reports } = virtualLoop();
+  const f = new asyncio.Future<number>({ loop });
+  f.addDoneCallback(function myCallback() {
+    throw new Error("boom");
+  });
+  f.setResult(1);
+  await drain(loop);
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0].message, "Exception in callback myCallback(<Future finished result=1>)");
+  loop.close();
+});
+
 Deno.test("addDoneCallback(): a non-function throws TypeError", () => {
   const { loop } = virtualLoop();
   const f = new asyncio.Future({ loop });

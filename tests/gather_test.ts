@@ -590,3 +590,24 @@ Deno.test("gather(): futures of two loops are refused", () => {
   one.close();
   other.close();
 });
+
+Deno.test("gather(): a child failing with `undefined` fails the gather (it cannot read as success)", async () => {
+  // JavaScript can throw `undefined`, which exception() would return for a success: the core
+  // turns such a failure into an Error. Before, gather() counted the child as a success and hung.
+  await runVirtual(function* () {
+    const g = asyncio.gather([() => Promise.reject(), asyncio.sleep(10)]);
+    try {
+      yield* asyncio.waitFor(g, 1_000);
+      assert.fail("not reached");
+    } catch (error) {
+      assert.ok(error instanceof Error);
+      assert.equal(error instanceof asyncio.TimeoutError, false, "the gather did not hang");
+    }
+    const settled = yield* asyncio.gather([function* () {
+      // deno-lint-ignore no-throw-literal
+      throw undefined;
+    }], { returnExceptions: true });
+    assert.ok(settled[0] instanceof Error);
+    assert.equal(asyncio.getRunningLoop().time(), 0);
+  });
+});

@@ -1286,6 +1286,24 @@ Deno.test("async task: a rejection without a cancel request fails the task", asy
   });
 });
 
+Deno.test("a task failing with `undefined` still reads as failed", async () => {
+  await runVirtual(function* () {
+    const t = asyncio.createTask(function* () {
+      // deno-lint-ignore no-throw-literal
+      throw undefined;
+    });
+    const a = asyncio.createTask(() => Promise.reject());
+    yield* asyncio.sleep(1);
+    for (const task of [t, a]) {
+      assert.ok(task.done());
+      assert.equal(task.cancelled(), false);
+      const error = task.exception();
+      assert.ok(error instanceof Error, "exception() is not undefined, which would mean success");
+      assert.throws(() => task.result(), (thrown) => thrown === error);
+    }
+  });
+});
+
 Deno.test("async task: a function declaring no parameter is called without the signal", async () => {
   await runVirtual(function* () {
     let args: unknown[] = ["not called"];
