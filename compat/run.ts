@@ -521,37 +521,45 @@ async function npmChromium(): Promise<ChromiumCandidate> {
   return { path: exe, label, env };
 }
 
-/** The Chromium binaries to try, best first, and why others were not available. */
-async function chromiumCandidates(): Promise<{ list: ChromiumCandidate[]; notes: string[] }> {
+/**
+ * The Chromium binaries to try, best first (each made ready only when its
+ * turn comes, so the npm one is unpacked only if needed), and why others were
+ * not available.
+ */
+async function chromiumCandidates(): Promise<
+  { list: (() => Promise<ChromiumCandidate>)[]; notes: string[] }
+> {
   const mode = Deno.env.get("COMPAT_CHROMIUM") ?? "auto";
   const notes: string[] = [];
-  const list: ChromiumCandidate[] = [];
+  const list: (() => Promise<ChromiumCandidate>)[] = [];
   const system = Deno.env.get("COMPAT_SYSTEM_CHROMIUM") ?? "/usr/bin/chromium";
   if (mode !== "auto" && mode !== "system" && mode !== "npm") {
-    return { list: [{ path: mode, label: mode }], notes };
+    return { list: [() => Promise.resolve({ path: mode, label: mode })], notes };
   }
   if (mode === "auto" || mode === "system") {
     if (!(await exists(system)) && mode === "auto") {
       const why = await aptInstallChromium();
       if (why !== undefined) notes.push(why);
     }
-    if (await exists(system)) list.push({ path: system, label: `Debian's chromium (${system})` });
-    else notes.push(`${system} not present`);
+    if (await exists(system)) {
+      list.push(() => Promise.resolve({ path: system, label: `Debian's chromium (${system})` }));
+    } else notes.push(`${system} not present`);
   }
-  if (mode === "auto" || mode === "npm") {
-    try {
-      list.push(await npmChromium());
-    } catch (error) {
-      notes.push(`npm Chromium unavailable: ${(error as Error).message}`);
-    }
-  }
+  if (mode === "auto" || mode === "npm") list.push(npmChromium);
   return { list, notes };
 }
 
 async function runChromium(base: string, filter: string[]): Promise<Row> {
   const { list, notes } = await chromiumCandidates();
   const tried: string[] = [...notes];
-  for (const candidate of list) {
+  for (const prepare of list) {
+    let candidate: ChromiumCandidate;
+    try {
+      candidate = await prepare();
+    } catch (error) {
+      tried.push(`npm Chromium unavailable: ${(error as Error).message}`);
+      continue;
+    }
     const userDataDir = await Deno.makeTempDir({ prefix: "compat-chromium-" });
     try {
       const out = await spawn("node", [
