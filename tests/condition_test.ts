@@ -652,6 +652,34 @@ Deno.test("Condition: waitFor() resolves to the predicate's value and fails with
   });
 });
 
+Deno.test("Condition: a waitFor() future cancelled from its own predicate ends cancelled, lock held", async () => {
+  await runChecked(function* () {
+    const cond = new asyncio.Condition();
+    yield* cond.acquire();
+    let op: asyncio.Future<boolean> | null = null;
+    let calls = 0;
+    op = cond.waitFor(() => {
+      calls++;
+      if (calls === 2) op!.cancel("from the predicate"); // the body is running: deferred
+      return false;
+    });
+    yield* cond.acquire();
+    cond.notify();
+    cond.release();
+    try {
+      yield* op;
+      assert.fail("not cancelled");
+    } catch (error) {
+      assert.ok(error instanceof asyncio.CancelledError);
+      assert.equal(error.message, "from the predicate");
+    }
+    assert.equal(calls, 2);
+    assert.ok(cond.locked(), "re-acquired before the cancellation surfaced");
+    assert.equal(waiters(cond), 0);
+    cond.release();
+  });
+});
+
 Deno.test("Condition: bad arguments are rejected clearly", () => {
   // deno-lint-ignore no-explicit-any
   const any = (x: unknown) => x as any;

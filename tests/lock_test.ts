@@ -541,6 +541,24 @@ Deno.test("Lock: a task cancelled while driving its acquire never holds the lock
   });
 });
 
+Deno.test("Lock: abandoning a driven acquire (iterator return()) cleans up like a cancel", async () => {
+  await runChecked(function* () {
+    const lock = new asyncio.Lock();
+    yield* lock.acquire();
+    const op = lock.acquire();
+    const next = lock.acquire();
+    const it = op[Symbol.iterator]();
+    it.next(); // now driven by hand (coroutine mode), parked on its waiter
+    lock.release(); // the turn goes to op's waiter...
+    assert.deepEqual(it.return!(), { done: true, value: undefined }); // ...which is abandoned
+    assert.ok(op.cancelled());
+    yield* next; // the wake-up was passed on
+    assert.ok(lock.locked());
+    assert.equal(waiters(lock), 0);
+    lock.release();
+  });
+});
+
 // ------------------------------------------------------------ the Disposable
 
 Deno.test("Lock: disposing twice releases once", async () => {
