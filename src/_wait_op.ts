@@ -93,6 +93,8 @@ let requestCancel: (op: WaitOp<any>, error: CancelledError) => void;
 let settle: (op: WaitOp<any>, ok: boolean, value: unknown) => void;
 // deno-lint-ignore no-explicit-any
 let listen: (op: WaitOp<any>, signal: AbortSignal) => void;
+// deno-lint-ignore no-explicit-any
+let handBack: (op: WaitOp<any>) => void;
 
 /**
  * The future returned by a blocking operation that could not complete at
@@ -263,6 +265,16 @@ class WaitOp<T> extends Future<T> {
       else failFuture(op, value);
     };
 
+    handBack = (op) => {
+      // Coroutine mode without a task any more: future mode drives the rest.
+      op.#mode = FUTURE_MODE;
+      const waiter = op.#waiter;
+      if (op.#body === null || waiter === null) return;
+      SUSPEND.value = undefined;
+      if (waiter.done()) advance(op, NO_ERROR);
+      else addCallback(waiter, onWoken, op);
+    };
+
     listen = (op, signal) => {
       const listener = new AbortListener(op, signal);
       op.#listener = listener;
@@ -300,12 +312,17 @@ class OpIterator<T> implements Iterator<Future<unknown>, T, unknown> {
   }
 
   return(value?: T): IteratorResult<Future<unknown>, T> {
-    // Nobody will resume the body: run its cleanup as for a cancellation,
-    // so no wake-up is lost, and finish.
-    try {
-      if (!this.#op.done()) resumeInTask(this.#op, new CancelledError("operation abandoned"));
-    } catch {
-      // The cleanup rethrows the cancellation; the caller asked to stop.
+    // Nobody will resume the body: run its cleanup as for a cancellation, so
+    // no wake-up is lost. A cleanup that must wait (Condition re-acquiring
+    // its lock) goes on in future mode.
+    const op = this.#op;
+    if (!op.done()) {
+      try {
+        resumeInTask(op, new CancelledError("operation abandoned"));
+      } catch {
+        // The cleanup rethrows the cancellation; the caller asked to stop.
+      }
+      if (!op.done()) handBack(op);
     }
     return { done: true, value: value as T };
   }

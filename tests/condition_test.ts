@@ -680,6 +680,24 @@ Deno.test("Condition: a waitFor() future cancelled from its own predicate ends c
   });
 });
 
+Deno.test("Condition: an abandoned driven wait() still re-acquires the lock, then is cancelled", async () => {
+  await runChecked(function* () {
+    const cond = new asyncio.Condition();
+    yield* cond.acquire();
+    const op = cond.wait();
+    const it = op[Symbol.iterator]();
+    it.next(); // driven by hand (coroutine mode)
+    yield* cond.acquire(); // someone else holds the lock
+    it.return!(); // abandoned: the cleanup must wait for the lock
+    assert.equal(op.done(), false);
+    cond.release();
+    yield* asyncio.sleep(0);
+    assert.ok(op.cancelled());
+    assert.ok(cond.locked(), "the abandoned wait re-acquired the lock");
+    cond.release();
+  });
+});
+
 Deno.test("Condition: bad arguments are rejected clearly", () => {
   // deno-lint-ignore no-explicit-any
   const any = (x: unknown) => x as any;
