@@ -285,7 +285,8 @@ class WaitOp<T> extends Future<T> {
 
 /** Reads the waiter out of the shared SUSPEND result a body yielded. */
 function takeSuspended(result: IteratorResult<unknown, unknown>): Future<unknown> {
-  if (result !== SUSPEND) {
+  // JavaScriptCore (Bun, Safari) copies the result in `yield*`: accept the copy.
+  if (result !== SUSPEND && (result.value === undefined || result.value !== SUSPEND.value)) {
     // Bodies only ever `yield*` futures; anything else is a bug in this package.
     throw new TypeError("internal error: an operation body yielded something other than a future");
   }
