@@ -362,10 +362,8 @@ export function startOp<T>(body: Body<T>, loop: EventLoop, signal?: AbortSignal)
 // ------------------------------------------------------------ completed futures
 
 /**
- * A completed `Future<void>` that can be shared: its state can never change
- * again, so handing the same one to every fast-path `put()` is safe, and
- * `yield*` on it allocates nothing (a shared iterator returning a frozen
- * result).
+ * A completed `Future<void>` whose `yield*` allocates nothing: its iterator
+ * is shared and returns one frozen result (the hot fast path of `put()`).
  */
 class ResolvedVoid extends Future<void> {
   override [Symbol.iterator](): Iterator<Future<unknown>, void, unknown> {
@@ -388,7 +386,7 @@ const DONE_VOID_ITERATOR: Iterator<Future<unknown>, void, unknown> = Object.free
   },
 }) as Iterator<Future<unknown>, void, unknown>;
 
-/** A new completed `Future<void>` on the current loop (shareable; see ResolvedVoid). */
+/** A new completed `Future<void>` on the current loop (see ResolvedVoid). */
 export function resolvedVoid(): Future<void> {
   const future = new ResolvedVoid();
   resolveFuture(future, undefined);

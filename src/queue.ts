@@ -367,8 +367,6 @@ export class Queue<T> {
   #finished = new Event();
   #shutdown = false;
   #loop: EventLoop | null = null;
-  /** A shareable completed future for fast-path puts (see resolvedVoid). */
-  #done: Future<void> | null = null;
 
   /**
    * Creates a queue holding at most `maxsize` items.
@@ -447,9 +445,9 @@ export class Queue<T> {
       } catch (error) {
         return failed(error);
       }
-      let done = this.#done;
-      if (done === null || done.getLoop() !== getEventLoop()) done = this.#done = resolvedVoid();
-      return done;
+      // A fresh future per call: callers may collect them (asyncio.wait,
+      // asCompleted) and expect one per put. yield* on it allocates nothing.
+      return resolvedVoid();
     }
     if (this.#shutdown) {
       return failed(new QueueShutDown(`${this.#name()}.put(): the queue is shut down`));

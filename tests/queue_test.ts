@@ -286,6 +286,17 @@ Deno.test("Queue: put() on an unbounded queue never blocks", async () => {
   });
 });
 
+Deno.test("Queue: each put() returns its own future, so asyncio.wait() counts them all", async () => {
+  await runChecked(function* () {
+    const q = new asyncio.Queue<number>();
+    const puts = [q.put(1), q.put(2), q.put(3)];
+    assert.equal(new Set(puts).size, 3);
+    const { done, pending } = yield* asyncio.wait(puts);
+    assert.equal(done.size, 3);
+    assert.equal(pending.size, 0);
+  });
+});
+
 Deno.test("Queue: a blocked put() resumes when room is made", async () => {
   // CPython: test_queues.py test_blocking_put_wait
   await runChecked(function* () {
