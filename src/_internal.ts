@@ -89,6 +89,13 @@ export const hooks = {
 
 // ------------------------------------------------------------ futures
 
+/**
+ * Passed as Future's constructor options by the package's subclasses after
+ * setting `loop` (and reset after): the constructor then trusts the loop
+ * without checking it or allocating an options object.
+ */
+export const TRUSTED_LOOP: { loop: EventLoop | undefined } = { loop: undefined };
+
 // `inline`: see Future's #finish: waiting tasks resume now, not in the next iteration.
 /** Completes a future with a result, skipping the public checks. */
 export let resolveFuture: <T>(future: Future<T>, value: T, inline?: boolean) => void;

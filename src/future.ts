@@ -7,7 +7,7 @@
 
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import type { TimerHandle } from "./handle.ts";
-import { hooks, installFutureInternals, pushEntry, SUSPEND } from "./_internal.ts";
+import { hooks, installFutureInternals, pushEntry, SUSPEND, TRUSTED_LOOP } from "./_internal.ts";
 import { CancelledError, InvalidStateError } from "./errors.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
 
@@ -130,6 +130,9 @@ export class Future<T> implements PromiseLike<T> {
   constructor(options?: FutureOptions) {
     if (options === undefined) {
       this.#loop = getEventLoop();
+    } else if (options === TRUSTED_LOOP) {
+      // The package's own subclasses pass a checked loop this way: no validation, no allocation.
+      this.#loop = TRUSTED_LOOP.loop as EventLoop;
     } else {
       checkOptions("Cannot create Future", options);
       const loop = options.loop;

@@ -18,6 +18,7 @@ import {
   resolveFuture,
   setTaskWaker,
   SUSPEND,
+  TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
 import {
@@ -90,8 +91,6 @@ const NATIVE = 1; // #coro is a native generator: resume it through the builtins
 const INLINE_WAKE = 2; // waiters resume inline when the task finishes (see waitFor)
 const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next step
 
-/** Reused to pass the loop to Future's constructor without an allocation per task. */
-const SUPER_OPTIONS: { loop: EventLoop | undefined } = { loop: undefined };
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
 const creationStacks = new WeakMap<Task<unknown>, string>();
 let current: Task<unknown> | null = null;
@@ -200,9 +199,9 @@ export class Task<T> extends Future<T> {
     }
     loop ??= getEventLoop();
     if (loop.isClosed()) throw new Error("Cannot create Task: the event loop is closed");
-    SUPER_OPTIONS.loop = loop; // a reused options object: no allocation per task
-    super(SUPER_OPTIONS);
-    SUPER_OPTIONS.loop = undefined;
+    TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
+    super(TRUSTED_LOOP);
+    TRUSTED_LOOP.loop = undefined;
     if (typeof coro === "function") this.#coro = coro;
     else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
     else {
