@@ -361,38 +361,6 @@ export function startOp<T>(body: Body<T>, loop: EventLoop, signal?: AbortSignal)
 
 // ------------------------------------------------------------ completed futures
 
-/**
- * A completed `Future<void>` whose `yield*` allocates nothing: its iterator
- * is shared and returns one frozen result (the hot fast path of `put()`).
- */
-class ResolvedVoid extends Future<void> {
-  override [Symbol.iterator](): Iterator<Future<unknown>, void, unknown> {
-    return DONE_VOID_ITERATOR;
-  }
-}
-
-const DONE_VOID_RESULT: IteratorReturnResult<void> = Object.freeze({
-  done: true,
-  value: undefined,
-}) as IteratorReturnResult<void>;
-
-const DONE_VOID_ITERATOR: Iterator<Future<unknown>, void, unknown> = Object.freeze({
-  next: () => DONE_VOID_RESULT,
-  throw: (error: unknown): never => {
-    throw error;
-  },
-  [Symbol.iterator]() {
-    return this;
-  },
-}) as Iterator<Future<unknown>, void, unknown>;
-
-/** A new completed `Future<void>` on the current loop (see ResolvedVoid). */
-export function resolvedVoid(): Future<void> {
-  const future = new ResolvedVoid();
-  resolveFuture(future, undefined);
-  return future;
-}
-
 /** A future already resolved with `value`. */
 export function resolved<T>(value: T): Future<T> {
   const future = new Future<T>();
