@@ -54,6 +54,7 @@ import {
   resolveFuture,
   silence,
   SUSPEND,
+  TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
 import { abortError } from "./_signal.ts";
@@ -115,8 +116,10 @@ class WaitOp<T> extends Future<T> {
   #listener: AbortListener | null = null;
 
   constructor(body: Body<T>, loop: EventLoop) {
-    // The options path of Future's constructor validates; skip it in the common case.
-    super(loop === getEventLoop() ? undefined : { loop });
+    // The package's trusted-loop path: no options object, no second check.
+    TRUSTED_LOOP.loop = loop;
+    super(TRUSTED_LOOP);
+    TRUSTED_LOOP.loop = undefined;
     this.#body = body;
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import type { EventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { cancelledErrorOf, resolveFuture, SUSPEND } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
@@ -85,12 +85,10 @@ let acquireStep: (body: AcquireBody, error: unknown) => IteratorResult<unknown, 
  */
 class AcquireBody implements Body<Disposable> {
   lock: Lock;
-  loop: EventLoop;
   waiter: Future<boolean> | null = null;
 
-  constructor(lock: Lock, loop: EventLoop) {
+  constructor(lock: Lock) {
     this.lock = lock;
-    this.loop = loop;
   }
 
   next(): IteratorResult<unknown, Disposable> {
@@ -199,7 +197,7 @@ export class Lock {
       return resolved(this.#newHolder());
     }
     const loop = this.#loop = checkLoop(this.#loop, "Lock.acquire()", "Lock");
-    return startOp(new AcquireBody(this, loop), loop, signal);
+    return startOp(new AcquireBody(this), loop, signal);
   }
 
   /**
@@ -254,8 +252,8 @@ export class Lock {
       if (waiter === null) {
         // fut = create_future(); waiters.append(fut); await fut
         const waiters = lock.#waiters ??= new Deque();
-        const loop = body.loop;
-        waiter = body.waiter = loop === getEventLoop() ? new Future() : new Future({ loop });
+        // acquire() just checked that the current loop is the lock's loop.
+        waiter = body.waiter = new Future();
         waiters.push(waiter);
         SUSPEND.value = waiter;
         return SUSPEND;
