@@ -622,7 +622,12 @@ export class Queue<T> {
   // ------------------------------------------------------------ internals
 
   #name(): string {
-    return this.constructor.name;
+    // By identity first: bundlers rename classes (`class _Queue`).
+    const kind = this.constructor;
+    if (kind === Queue) return "Queue";
+    if (kind === PriorityQueue) return "PriorityQueue";
+    if (kind === LifoQueue) return "LifoQueue";
+    return kind.name;
   }
 
   /** Wakes the first waiter not already done, dropping it from the list. */

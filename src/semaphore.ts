@@ -120,14 +120,14 @@ export class Semaphore {
    *   binds to the loop of its first wait, as in Python).
    */
   acquire(options?: SemaphoreAcquireOptions): Future<Disposable> {
-    const signal = signalOf(`${this.constructor.name}.acquire()`, options);
+    const signal = signalOf(`${this.#kind()}.acquire()`, options);
     if (signal !== undefined && signal.aborted) return aborted(signal);
     if (!this.locked()) {
       this.#value--;
       return resolved(new SemaphoreReleaser(this));
     }
-    const where = `${this.constructor.name}.acquire()`;
-    const loop = this.#loop = checkLoop(this.#loop, where, this.constructor.name);
+    const where = `${this.#kind()}.acquire()`;
+    const loop = this.#loop = checkLoop(this.#loop, where, this.#kind());
     return startOp(this.#acquireBody(loop), loop, signal);
   }
 
@@ -147,7 +147,15 @@ export class Semaphore {
     let extra = this.locked() ? "locked" : `unlocked, value:${this.#value}`;
     const n = this.#waiters === null ? 0 : this.#waiters.length;
     if (n > 0) extra += `, waiters:${n}`;
-    return `<${this.constructor.name} [${extra}]>`;
+    return `<${this.#kind()} [${extra}]>`;
+  }
+
+  /** The class name, by identity first: bundlers rename classes (`class _Semaphore`). */
+  #kind(): string {
+    const kind = this.constructor;
+    if (kind === Semaphore) return "Semaphore";
+    if (kind === BoundedSemaphore) return "BoundedSemaphore";
+    return kind.name;
   }
 
   /** Shows the semaphore like Python's repr in Deno's inspector. */
