@@ -6,6 +6,7 @@
  */
 
 import { CancelledError } from "./errors.ts";
+import { cancelledError } from "./_cancelled.ts";
 import type { Future } from "./future.ts";
 import { addCallback, cancelFutureWith } from "./_internal.ts";
 
@@ -18,7 +19,7 @@ export function abortError(signal: AbortSignal): CancelledError {
   const reason = signal.reason;
   if (reason instanceof CancelledError) return reason;
   const message = reason instanceof Error ? reason.message : undefined;
-  return new CancelledError(message || "The operation was aborted", { cause: reason });
+  return cancelledError(message || "The operation was aborted", reason);
 }
 
 /**

@@ -57,6 +57,7 @@ import {
   TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
+import { cancelledError } from "./_cancelled.ts";
 import { abortError } from "./_signal.ts";
 import { checkOptions, checkSignal, describe } from "./_validate.ts";
 
@@ -134,7 +135,7 @@ class WaitOp<T> extends Future<T> {
     if (msg !== undefined && typeof msg !== "string") {
       throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
-    requestCancel(this, new CancelledError(msg));
+    requestCancel(this, cancelledError(msg));
     return true;
   }
 

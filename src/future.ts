@@ -8,7 +8,8 @@
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import type { TimerHandle } from "./handle.ts";
 import { hooks, installFutureInternals, pushEntry, SUSPEND, TRUSTED_LOOP } from "./_internal.ts";
-import { CancelledError, InvalidStateError } from "./errors.ts";
+import { type CancelledError, InvalidStateError } from "./errors.ts";
+import { cancelledError } from "./_cancelled.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
 
 const PENDING = 0;
@@ -452,7 +453,7 @@ export class Future<T> implements PromiseLike<T> {
   #cancelledError(): CancelledError {
     let error = this.#value as CancelledError | undefined;
     if (error === undefined) {
-      error = new CancelledError(this.#cancelMessage);
+      error = cancelledError(this.#cancelMessage, undefined, this.#loop.getDebug());
       this.#value = error;
     }
     return error;

@@ -16,7 +16,7 @@ import {
   resolveFuture,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
-import { CancelledError } from "./errors.ts";
+import { cancelledError } from "./_cancelled.ts";
 import { checkOptions, describe } from "./_validate.ts";
 
 /** Options for {@linkcode gather}. */
@@ -267,7 +267,7 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
   if (outer.cancelRequested) {
     // Cancelled while children finished: the gather ends in cancellation
     // anyway, with the message of the last child (as Python does).
-    failFuture(outer, new CancelledError(cancelMessageOf(children[children.length - 1])));
+    failFuture(outer, cancelledError(cancelMessageOf(children[children.length - 1])));
   } else {
     resolveFuture(outer, results);
   }

@@ -21,6 +21,7 @@ import {
   TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
+import { cancelledError } from "./_cancelled.ts";
 import {
   checkOptions,
   describe,
@@ -247,7 +248,7 @@ export class Task<T> extends Future<T> {
     // Abort last: abort listeners run synchronously and may do anything.
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) {
-      controller.abort(new CancelledError(msg));
+      controller.abort(cancelledError(msg, undefined, this.getLoop().getDebug()));
     }
     return true;
   }
@@ -306,7 +307,7 @@ export class Task<T> extends Future<T> {
     if (controller === null) {
       controller = this.#controller = new AbortController();
       if (this.#cancelRequests > 0 || this.cancelled()) {
-        controller.abort(new CancelledError(this.#signalMessage));
+        controller.abort(cancelledError(this.#signalMessage, undefined, this.getLoop().getDebug()));
       }
     }
     return controller.signal;
@@ -512,7 +513,7 @@ export class Task<T> extends Future<T> {
       this.#resolve(value as T);
     } else if (this.#cancelRequests > 0 && !(value instanceof CancelledError)) {
       // Rejected after a cancel request: the task ends cancelled; the reason is kept as cause.
-      this.#finishWithError(new CancelledError(this.#cancelMessage, { cause: value }));
+      this.#finishWithError(cancelledError(this.#cancelMessage, value, this.getLoop().getDebug()));
     } else {
       this.#finishWithError(value);
     }
@@ -532,7 +533,7 @@ export class Task<T> extends Future<T> {
   }
 
   #makeCancelledError(): CancelledError {
-    return new CancelledError(this.#cancelMessage);
+    return cancelledError(this.#cancelMessage, undefined, this.getLoop().getDebug());
   }
 
   /** Schedules a step that throws `error` into the coroutine. */
