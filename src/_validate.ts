@@ -96,5 +96,7 @@ export function isGenerator(value: unknown): boolean {
   // prototype object, so a property lookup on `next` would go megamorphic.
   if (isPrototypeOf.call(GeneratorPrototype, value)) return true;
   return typeof (value as Generator).next === "function" &&
-    typeof (value as Generator).throw === "function";
+    typeof (value as Generator).throw === "function" &&
+    // A Future iterates itself for `yield*` but is not a coroutine.
+    typeof (value as { getLoop?: unknown }).getLoop !== "function";
 }

@@ -42,33 +42,6 @@ export interface FutureOptions {
   loop?: EventLoop;
 }
 
-/** What `yield* future` iterates: suspends once while pending, then returns the result. */
-class FutureIterator<T> implements Iterator<Future<unknown>, T, unknown> {
-  #future: Future<T>;
-
-  constructor(future: Future<T>) {
-    this.#future = future;
-  }
-
-  next(): IteratorResult<Future<unknown>, T> {
-    const future = this.#future;
-    if (!future.done()) {
-      SUSPEND.value = future;
-      return SUSPEND as IteratorYieldResult<Future<unknown>>;
-    }
-    return { done: true, value: future.result() };
-  }
-
-  throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    // Rethrow at the `yield*`: this is how a task delivers cancellation.
-    throw error;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-}
-
 /**
  * A result that will be available later: set by `setResult`,
  * `setException` or `cancel`, observed by done callbacks, `await`,
@@ -341,7 +314,9 @@ export class Future<T> implements PromiseLike<T> {
    * @returns An iterator that yields the future once while it is pending.
    */
   [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
-    return new FutureIterator(this);
+    // The future is its own iterator (see `next`/`throw` below the class):
+    // waiting allocates nothing.
+    return this as unknown as Iterator<Future<unknown>, T, unknown>;
   }
 
   /** `"Future"` (or the subclass name): with `then`, `catch` and `finally`, this lets a Future be used where a `Promise` is expected. */
@@ -572,6 +547,33 @@ export class Future<T> implements PromiseLike<T> {
     hooks.doneCallbackTrampoline = callDone as (a: unknown, b: unknown) => void;
   }
 }
+
+// The iterator protocol of `yield* future`, on the prototype but outside the
+// class body so it stays out of Future's public type: `next()` suspends once
+// while the future is pending (yielding the shared SUSPEND result), then
+// returns its result or throws its exception; `throw(e)` rethrows at the
+// `yield*`, which is how a task delivers a cancellation. It keeps no state,
+// so any number of waiters can iterate the same future.
+Object.defineProperties(Future.prototype, {
+  next: {
+    value: function next(this: Future<unknown>): IteratorResult<Future<unknown>, unknown> {
+      if (!this.done()) {
+        SUSPEND.value = this;
+        return SUSPEND as IteratorYieldResult<Future<unknown>>;
+      }
+      return { done: true, value: this.result() };
+    },
+    writable: true,
+    configurable: true,
+  },
+  throw: {
+    value: function throw_(error: unknown): never {
+      throw error;
+    },
+    writable: true,
+    configurable: true,
+  },
+});
 
 /** Runs a user's done callback with the future as its only argument. */
 function callDone(callback: DoneCallback, future: Future<unknown>): void {
