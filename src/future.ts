@@ -84,16 +84,17 @@ export class Future<T> implements PromiseLike<T> {
   #loop: EventLoop;
   #state = PENDING;
   #flags = 0;
-  /** The result, the exception, or (cancelled) the CancelledError once made. */
+  /**
+   * The result; the exception; cancelled: the cancel message until the
+   * CancelledError is made, then the error; pending with OWNS_TIMER: the timer.
+   */
   #value: unknown = undefined;
-  #cancelMessage: string | undefined = undefined;
   // Callbacks: the first pair in fields (the common single waiter allocates
   // nothing), the rest in an array of [fn, arg, fn, arg, ...]. A user callback
   // has arg === undefined and is called as fn(future).
   #fn0: InternalCallback | DoneCallback | null = null;
   #arg0: unknown = undefined;
   #more: unknown[] | null = null;
-  #promise: Promise<T> | null = null;
 
   /**
    * Creates a pending future.
@@ -227,8 +228,7 @@ export class Future<T> implements PromiseLike<T> {
     }
     if (this.#flags & LOG_EXCEPTION) this.#retrieved();
     if (this.#state !== PENDING) return false;
-    this.#cancelMessage = msg;
-    this.#finish(CANCELLED, undefined);
+    this.#finish(CANCELLED, msg);
     return true;
   }
 
@@ -421,17 +421,23 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #cancelWith(error: CancelledError, inline = false): void {
-    this.#cancelMessage = error.message || undefined;
     this.#finish(CANCELLED, error, inline);
   }
 
   #cancelledError(): CancelledError {
-    let error = this.#value as CancelledError | undefined;
-    if (error === undefined) {
-      error = cancelledError(this.#cancelMessage, undefined, this.#loop.getDebug());
-      this.#value = error;
-    }
+    const value = this.#value;
+    if (typeof value === "object") return value as CancelledError;
+    // Made once, from the message, then kept (Python makes one per call).
+    const error = cancelledError(value as string | undefined, undefined, this.#loop.getDebug());
+    this.#value = error;
     return error;
+  }
+
+  #cancelMessage(): string | undefined {
+    const value = this.#value;
+    return typeof value === "object"
+      ? (value as Error).message || undefined
+      : value as string | undefined;
   }
 
   #retrieved(): void {
@@ -493,29 +499,26 @@ export class Future<T> implements PromiseLike<T> {
     return removed;
   }
 
+  /**
+   * A promise of the outcome, for `then`/`catch`/`finally`. Not cached: a
+   * field for it would cost every future, and most are never awaited this way.
+   */
   #asPromise(): Promise<T> {
-    let promise = this.#promise;
-    if (promise !== null) return promise;
-    const state = this.#state;
-    if (state === FINISHED) {
-      promise = Promise.resolve(this.#value as T);
-    } else if (state === PENDING) {
-      promise = new Promise<T>((resolve, reject) => {
-        this.#addCallback(settlePromise, { resolve, reject });
-      });
-    } else {
-      // Rejected now; the caller attaches its handlers in the same turn.
-      try {
-        this.result();
-        promise = Promise.resolve(this.#value as T);
-      } catch (error) {
-        promise = Promise.reject(error);
-      }
-    }
     // Awaiting counts as retrieving, even if the failure comes later.
     this.#flags |= RETRIEVING;
-    this.#promise = promise;
-    return promise;
+    const state = this.#state;
+    if (state === FINISHED) return Promise.resolve(this.#value as T);
+    if (state === PENDING) {
+      return new Promise<T>((resolve, reject) => {
+        this.#addCallback(settlePromise, { resolve, reject });
+      });
+    }
+    // Rejected now; the caller attaches its handlers in the same turn.
+    try {
+      return Promise.resolve(this.result());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   static {
@@ -530,7 +533,7 @@ export class Future<T> implements PromiseLike<T> {
         future.#flags |= YIELD_ONCE;
       },
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
-      cancelMessageOf: (future) => future.#cancelMessage,
+      cancelMessageOf: (future) => future.#cancelMessage(),
       cancelledErrorOf: (future) => future.#cancelledError(),
       ownTimer: (future, timer) => {
         future.#flags |= OWNS_TIMER;

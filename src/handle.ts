@@ -11,6 +11,9 @@ import { type CancelHook, installHandleInternals } from "./_internal.ts";
 
 let nextTimerSeq = 0;
 
+/** A handle's callback once cancelled (a sentinel instead of a flag field). */
+const CANCELLED: Callback = () => {};
+
 // Filled in by the static blocks below, then handed to the package's plumbing.
 let runHandle: (handle: Handle) => void;
 let handleCallbackName: (handle: Handle) => string;
@@ -48,7 +51,6 @@ export class Handle {
   /** The arguments, or `null` for one argument kept in #arg (internal timers: no array). */
   #args: readonly unknown[] | null;
   #arg: unknown = undefined;
-  #cancelled = false;
 
   /**
    * Wraps a callback and its arguments. Handles are made by the event loop;
@@ -64,10 +66,9 @@ export class Handle {
 
   /** Prevents the callback from running, if it has not run yet. */
   cancel(): void {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
+    if (this.#callback === CANCELLED) return;
     // Drop the references so a cancelled handle keeps nothing alive.
-    this.#callback = null;
+    this.#callback = CANCELLED;
     this.#args = null;
     this.#arg = undefined;
   }
@@ -78,7 +79,7 @@ export class Handle {
    * @returns `true` once cancelled.
    */
   cancelled(): boolean {
-    return this.#cancelled;
+    return this.#callback === CANCELLED;
   }
 
   /** A description like `<Handle tick()>`, as Python's repr. */
@@ -94,7 +95,7 @@ export class Handle {
   #describe(): string {
     // Not constructor.name: bundlers rename classes.
     const kind = this instanceof TimerHandle ? "TimerHandle" : "Handle";
-    if (this.#cancelled) return `${kind} cancelled`;
+    if (this.#callback === CANCELLED) return `${kind} cancelled`;
     const cb = this.#callback;
     return `${kind} ${cb?.name || "<anonymous>"}()`;
   }
@@ -102,7 +103,7 @@ export class Handle {
   static {
     runHandle = (handle: Handle): void => {
       const cb = handle.#callback;
-      if (cb === null) return;
+      if (cb === null || cb === CANCELLED) return;
       const args = handle.#args;
       const arg = handle.#arg;
       if (handle instanceof TimerHandle) {
