@@ -32,7 +32,7 @@ export let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
 /** Sets or clears the hook a timer calls when cancelled while in a heap. */
 export let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
 
-/** A timer handle whose callback takes one argument, kept without an array. */
+/** A timer handle whose callback takes one argument (never an array), kept without an array. */
 // deno-lint-ignore no-explicit-any
 export let makeTimer: (when: number, callback: (arg: any) => unknown, arg: unknown) => TimerHandle;
 

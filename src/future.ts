@@ -16,16 +16,18 @@ const PENDING = 0;
 const FINISHED = 1;
 const FAILED = 2;
 const CANCELLED = 3;
+/** The bits of #flags that hold the state. */
+const STATE = 3;
 const STATE_NAMES = ["pending", "finished", "finished", "cancelled"];
 
 /** Flag: the exception is set and nobody has looked at it yet. */
-const LOG_EXCEPTION = 1;
+const LOG_EXCEPTION = 4;
 /** Flag: a zero-delay sleep; a task waiting on it treats it as Python's bare yield (see Task). */
-const YIELD_ONCE = 2;
+const YIELD_ONCE = 8;
 /** Flag: a promise was handed out for this future, so a failure will reach someone. */
-const RETRIEVING = 4;
+const RETRIEVING = 16;
 /** Flag: pending, with a TimerHandle in #value to cancel when done (a sleep; no callback needed). */
-const OWNS_TIMER = 8;
+const OWNS_TIMER = 32;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -82,8 +84,8 @@ export interface FutureOptions {
  */
 export class Future<T> implements PromiseLike<T> {
   #loop: EventLoop;
-  #state = PENDING;
-  #flags = 0;
+  /** The state (PENDING, FINISHED, FAILED, CANCELLED) in the low two bits, then the flags. */
+  #flags = PENDING;
   /**
    * The result; the exception; cancelled: the cancel message until the
    * CancelledError is made, then the error; pending with OWNS_TIMER: the timer.
@@ -126,7 +128,7 @@ export class Future<T> implements PromiseLike<T> {
    * @returns `true` once done.
    */
   done(): boolean {
-    return this.#state !== PENDING;
+    return (this.#flags & STATE) !== PENDING;
   }
 
   /**
@@ -135,7 +137,7 @@ export class Future<T> implements PromiseLike<T> {
    * @returns `true` if cancelled.
    */
   cancelled(): boolean {
-    return this.#state === CANCELLED;
+    return (this.#flags & STATE) === CANCELLED;
   }
 
   /**
@@ -147,7 +149,7 @@ export class Future<T> implements PromiseLike<T> {
    * @throws {unknown} The future's exception, if it failed.
    */
   result(): T {
-    const state = this.#state;
+    const state = this.#flags & STATE;
     if (state === FINISHED) return this.#value as T;
     if (state === FAILED) {
       if (this.#flags & LOG_EXCEPTION) this.#retrieved();
@@ -166,7 +168,7 @@ export class Future<T> implements PromiseLike<T> {
    * @throws {CancelledError} If the future was cancelled.
    */
   exception(): unknown {
-    const state = this.#state;
+    const state = this.#flags & STATE;
     if (state === FINISHED) return undefined;
     if (state === FAILED) {
       if (this.#flags & LOG_EXCEPTION) this.#retrieved();
@@ -186,7 +188,7 @@ export class Future<T> implements PromiseLike<T> {
   /** Marks a `Future<void>` done. */
   setResult(this: Future<void>): void;
   setResult(value?: T): void {
-    if (this.#state !== PENDING) {
+    if ((this.#flags & STATE) !== PENDING) {
       throw new InvalidStateError(`Future.setResult(): the future is already ${this.#stateName()}`);
     }
     this.#finish(FINISHED, value);
@@ -202,7 +204,7 @@ export class Future<T> implements PromiseLike<T> {
    * @throws {TypeError} If `exception` is `undefined`.
    */
   setException(exception: unknown): void {
-    if (this.#state !== PENDING) {
+    if ((this.#flags & STATE) !== PENDING) {
       throw new InvalidStateError(
         `Future.setException(): the future is already ${this.#stateName()}`,
       );
@@ -227,7 +229,7 @@ export class Future<T> implements PromiseLike<T> {
       throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.#flags & LOG_EXCEPTION) this.#retrieved();
-    if (this.#state !== PENDING) return false;
+    if ((this.#flags & STATE) !== PENDING) return false;
     this.#finish(CANCELLED, msg);
     return true;
   }
@@ -241,7 +243,7 @@ export class Future<T> implements PromiseLike<T> {
    */
   addDoneCallback(callback: (future: this) => unknown): void {
     checkFunction("Future.addDoneCallback()", "callback", callback);
-    if (this.#state !== PENDING) {
+    if ((this.#flags & STATE) !== PENDING) {
       pushEntry(this.#loop, callDone, callback, this);
       return;
     }
@@ -344,12 +346,12 @@ export class Future<T> implements PromiseLike<T> {
   // ------------------------------------------------------------ internals
 
   #stateName(): string {
-    return STATE_NAMES[this.#state];
+    return STATE_NAMES[this.#flags & STATE];
   }
 
   #describeState(): string {
-    if (this.#state === FINISHED) return ` result=${short(this.#value)}`;
-    if (this.#state === FAILED) return ` exception=${short(this.#value)}`;
+    if ((this.#flags & STATE) === FINISHED) return ` result=${short(this.#value)}`;
+    if ((this.#flags & STATE) === FAILED) return ` exception=${short(this.#value)}`;
     return "";
   }
 
@@ -365,7 +367,7 @@ export class Future<T> implements PromiseLike<T> {
       this.#flags &= ~OWNS_TIMER;
       (this.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
     }
-    this.#state = state;
+    this.#flags = (this.#flags & ~STATE) | state;
     this.#value = value;
     const fn0 = this.#fn0;
     if (fn0 === null) return;
@@ -446,7 +448,7 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #addCallback(fn: InternalCallback | DoneCallback, arg: unknown): void {
-    if (this.#state !== PENDING) {
+    if ((this.#flags & STATE) !== PENDING) {
       // Already done: the callback still runs, in a later iteration.
       this.#schedule(this.#loop, fn, arg);
     } else if (this.#fn0 === null && this.#more === null) {
@@ -506,7 +508,7 @@ export class Future<T> implements PromiseLike<T> {
   #asPromise(): Promise<T> {
     // Awaiting counts as retrieving, even if the failure comes later.
     this.#flags |= RETRIEVING;
-    const state = this.#state;
+    const state = this.#flags & STATE;
     if (state === FINISHED) return Promise.resolve(this.#value as T);
     if (state === PENDING) {
       return new Promise<T>((resolve, reject) => {

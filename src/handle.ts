@@ -48,9 +48,11 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
  */
 export class Handle {
   #callback: Callback | null;
-  /** The arguments, or `null` for one argument kept in #arg (internal timers: no array). */
-  #args: readonly unknown[] | null;
-  #arg: unknown = undefined;
+  /**
+   * The arguments (an array), or, for the package's internal timers, their
+   * single argument itself (never an array), so those need no array.
+   */
+  #args: unknown;
 
   /**
    * Wraps a callback and its arguments. Handles are made by the event loop;
@@ -69,8 +71,7 @@ export class Handle {
     if (this.#callback === CANCELLED) return;
     // Drop the references so a cancelled handle keeps nothing alive.
     this.#callback = CANCELLED;
-    this.#args = null;
-    this.#arg = undefined;
+    this.#args = undefined;
   }
 
   /**
@@ -105,20 +106,17 @@ export class Handle {
       const cb = handle.#callback;
       if (cb === null || cb === CANCELLED) return;
       const args = handle.#args;
-      const arg = handle.#arg;
       if (handle instanceof TimerHandle) {
         // A timer runs once; drop the references first.
         handle.#callback = null;
-        handle.#args = null;
-        handle.#arg = undefined;
+        handle.#args = undefined;
       }
-      if (args === null) cb(arg);
-      else cb(...args);
+      if (Array.isArray(args)) cb(...args);
+      else cb(args);
     };
     makeTimer = (when: number, callback: Callback, arg: unknown): TimerHandle => {
       const timer = new TimerHandle(when, callback, NO_ARGS);
-      timer.#args = null;
-      timer.#arg = arg;
+      timer.#args = arg; // a single argument, not an array (see #args)
       return timer;
     };
     handleCallbackName = (handle: Handle): string => handle.#describe();
