@@ -91,6 +91,8 @@ let taskCounter = 0;
 const NATIVE = 1; // #coro is a native generator: resume it through the builtins
 const INLINE_WAKE = 2; // waiters resume inline when the task finishes (see waitFor)
 const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next step
+const REQUEST_SHIFT = 3; // the count of cancel requests sits above the flags
+const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
 const creationStacks = new WeakMap<Task<unknown>, string>();
@@ -155,16 +157,18 @@ export class Task<T> extends Future<T> {
   // many tasks pays for (see the memory benchmark).
   /** The generator; before the first step, possibly the function to call. */
   #coro: Coroutine<T> | ((signal: AbortSignal) => unknown) | null = null;
-  /** NATIVE | INLINE_WAKE | MUST_CANCEL. */
+  /** NATIVE | INLINE_WAKE | MUST_CANCEL, and the count of cancel requests above them. */
   #bits = 0;
   #waitingOn: Future<unknown> | null = null;
   #cancelMessage: string | undefined = undefined;
-  /** The message of the first cancel request, for the signal's abort reason. */
-  #signalMessage: string | undefined = undefined;
-  #cancelRequests = 0;
+
   /** The name, or the number of the default name `Task-<n>`. */
   #name: string | number;
-  #controller: AbortController | null = null;
+  /**
+   * The AbortController behind `signal` once made; before that, the message
+   * of the first cancel request (for its abort reason), or null.
+   */
+  #signal: AbortController | string | undefined | null = null;
   // Links in the loop's list of not-done tasks (see the registry below).
   #prevLive: Task<unknown> | null = null;
   #nextLive: Task<unknown> | null = null;
@@ -238,7 +242,10 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
-    if (this.#cancelRequests++ === 0) this.#signalMessage = msg;
+    const signal = this.#signal;
+    const controller = signal !== null && typeof signal === "object" ? signal : null;
+    if (controller === null && this.#bits < CANCEL_REQUEST) this.#signal = msg;
+    this.#bits += CANCEL_REQUEST;
     const waitingOn = this.#waitingOn;
     if (waitingOn === null || !waitingOn.cancel(msg)) {
       // The step is already scheduled (or this is an async task); it will see the flag.
@@ -246,7 +253,6 @@ export class Task<T> extends Future<T> {
       this.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
-    const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) {
       controller.abort(cancelledError(msg, undefined, this.getLoop().getDebug()));
     }
@@ -260,7 +266,7 @@ export class Task<T> extends Future<T> {
    * @returns The count.
    */
   cancelling(): number {
-    return this.#cancelRequests;
+    return this.#bits >>> REQUEST_SHIFT;
   }
 
   /**
@@ -271,11 +277,11 @@ export class Task<T> extends Future<T> {
    * @returns The remaining count.
    */
   uncancel(): number {
-    if (this.#cancelRequests > 0) {
-      this.#cancelRequests--;
-      if (this.#cancelRequests === 0) this.#bits &= ~MUST_CANCEL;
+    if (this.#bits >= CANCEL_REQUEST) {
+      this.#bits -= CANCEL_REQUEST;
+      if (this.#bits < CANCEL_REQUEST) this.#bits &= ~MUST_CANCEL;
     }
-    return this.#cancelRequests;
+    return this.#bits >>> REQUEST_SHIFT;
   }
 
   /**
@@ -303,12 +309,13 @@ export class Task<T> extends Future<T> {
    * abortable APIs. Created on first use.
    */
   get signal(): AbortSignal {
-    let controller = this.#controller;
-    if (controller === null) {
-      controller = this.#controller = new AbortController();
-      if (this.#cancelRequests > 0 || this.cancelled()) {
-        controller.abort(cancelledError(this.#signalMessage, undefined, this.getLoop().getDebug()));
-      }
+    const state = this.#signal;
+    if (state !== null && typeof state === "object") return state.signal;
+    const controller = new AbortController();
+    this.#signal = controller;
+    if (this.#bits >= CANCEL_REQUEST || this.cancelled()) {
+      const message = state === null ? undefined : state;
+      controller.abort(cancelledError(message, undefined, this.getLoop().getDebug()));
     }
     return controller.signal;
   }
@@ -511,7 +518,7 @@ export class Task<T> extends Future<T> {
     if (!rejected) {
       // A result stands even after a cancel request (the coroutine swallowed it).
       this.#resolve(value as T);
-    } else if (this.#cancelRequests > 0 && !(value instanceof CancelledError)) {
+    } else if (this.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError)) {
       // Rejected after a cancel request: the task ends cancelled; the reason is kept as cause.
       this.#finishWithError(cancelledError(this.#cancelMessage, value, this.getLoop().getDebug()));
     } else {
