@@ -175,8 +175,21 @@ export function installFutureInternals(x: {
  */
 export let markInlineWake: (task: Task<unknown>) => void;
 
-export function installTaskInternals(x: { markInlineWake: typeof markInlineWake }): void {
-  ({ markInlineWake } = x);
+/**
+ * Lets a started async-function task cancel a wait made with its own signal
+ * directly, instead of through an abort listener (in Deno a listener costs
+ * about 3 µs and 660 bytes). Returns false when the task cannot take it.
+ */
+export let adoptSignalWait: (task: Task<unknown>, future: Future<unknown>) => boolean;
+
+/** The expando key on a task's AbortSignal that points back to the task. */
+export const SIGNAL_TASK: unique symbol = Symbol("asyncio task");
+
+export function installTaskInternals(x: {
+  markInlineWake: typeof markInlineWake;
+  adoptSignalWait: typeof adoptSignalWait;
+}): void {
+  ({ markInlineWake, adoptSignalWait } = x);
 }
 
 /**

@@ -8,7 +8,8 @@
 import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import type { Future } from "./future.ts";
-import { addCallback, cancelFutureWith } from "./_internal.ts";
+import { addCallback, adoptSignalWait, cancelFutureWith, SIGNAL_TASK } from "./_internal.ts";
+import type { Task } from "./task.ts";
 
 /**
  * The CancelledError a wait rejects with when its signal aborts: the
@@ -32,10 +33,18 @@ export function cancelOnAbort(future: Future<unknown>, signal: AbortSignal): boo
     cancelFutureWith(future, abortError(signal));
     return false;
   }
+  // The signal of an async task: the task cancels the wait itself.
+  const task = (signal as unknown as Record<symbol, Task<unknown> | undefined>)[SIGNAL_TASK];
+  if (task !== undefined && adoptSignalWait(task, future)) return true;
+  listenForAbort(future, signal);
+  return true;
+}
+
+/** Cancels `future` when `signal` aborts, through an abort listener removed when it is done. */
+export function listenForAbort(future: Future<unknown>, signal: AbortSignal): void {
   const listener = new AbortListener(future, signal);
   signal.addEventListener("abort", listener, { once: true });
   addCallback(future, removeListener, listener);
-  return true;
 }
 
 /** One object serves as the event listener and as the done callback's argument. */

@@ -17,11 +17,13 @@ import {
   pushEntry,
   resolveFuture,
   setTaskWaker,
+  SIGNAL_TASK,
   SUSPEND,
   TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
+import { listenForAbort } from "./_signal.ts";
 import {
   checkOptions,
   describe,
@@ -104,6 +106,7 @@ let stepTask: (task: Task<any>, error: unknown) => void;
 // deno-lint-ignore no-explicit-any
 let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
 let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
+let releaseSignalWait: (task: Task<unknown>, future: Future<unknown>) => void;
 
 /**
  * A coroutine scheduled on the event loop, and the {@linkcode Future} of its
@@ -247,14 +250,23 @@ export class Task<T> extends Future<T> {
     if (controller === null && this.#bits < CANCEL_REQUEST) this.#signal = msg;
     this.#bits += CANCEL_REQUEST;
     const waitingOn = this.#waitingOn;
-    if (waitingOn === null || !waitingOn.cancel(msg)) {
+    let reason: CancelledError | null = null;
+    if (this.#coro === null && waitingOn !== null) {
+      // A started async task: its waitingOn is a wait it made with its own
+      // signal (see adoptSignalWait). Cancel it with the very error the
+      // signal aborts with, as its listener would have.
+      if (!waitingOn.done()) {
+        reason = cancelledError(msg, undefined, this.getLoop().getDebug());
+        cancelFutureWith(waitingOn, reason);
+      }
+    } else if (waitingOn === null || !waitingOn.cancel(msg)) {
       // The step is already scheduled (or this is an async task); it will see the flag.
       this.#bits |= MUST_CANCEL;
       this.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
     if (controller !== null && !controller.signal.aborted) {
-      controller.abort(cancelledError(msg, undefined, this.getLoop().getDebug()));
+      controller.abort(reason ?? cancelledError(msg, undefined, this.getLoop().getDebug()));
     }
     return true;
   }
@@ -313,6 +325,8 @@ export class Task<T> extends Future<T> {
     if (state !== null && typeof state === "object") return state.signal;
     const controller = new AbortController();
     this.#signal = controller;
+    // Let waits given this signal find the task (see adoptSignalWait).
+    (controller.signal as unknown as Record<symbol, unknown>)[SIGNAL_TASK] = this;
     if (this.#bits >= CANCEL_REQUEST || this.cancelled()) {
       const message = state === null ? undefined : state;
       controller.abort(cancelledError(message, undefined, this.getLoop().getDebug()));
@@ -489,6 +503,15 @@ export class Task<T> extends Future<T> {
       return null;
     }
     current = previous;
+    if (isGenerator(value) || value instanceof Future) {
+      // Not an async task after all: a wait the function made with the
+      // task's signal goes back to an ordinary abort listener.
+      const adopted = this.#waitingOn;
+      if (adopted !== null) {
+        this.#waitingOn = null;
+        if (!adopted.done()) listenForAbort(adopted, this.signal);
+      }
+    }
     if (isGenerator(value)) {
       return this.#setCoro(value as Coroutine<T>);
     }
@@ -594,7 +617,20 @@ export class Task<T> extends Future<T> {
       markInlineWake: (task) => {
         task.#bits |= INLINE_WAKE;
       },
+      adoptSignalWait: (task, future) => {
+        // Only a started async task (its waitingOn is otherwise unused), and
+        // one wait at a time; others fall back to an abort listener.
+        if (task.#coro !== null || task.done() || task.getLoop() !== future.getLoop()) return false;
+        const current = task.#waitingOn;
+        if (current !== null && !current.done()) return false;
+        task.#waitingOn = future;
+        addCallback(future, releaseSignalWait, task as Task<unknown>);
+        return true;
+      },
     });
+    releaseSignalWait = (task, future) => {
+      if (task.#waitingOn === future) task.#waitingOn = null;
+    };
     hooks.createTask = (loop, coro, options) =>
       new Task(coro as TaskCoroutine<unknown>, { ...(options as TaskOptions), loop });
   }

@@ -1527,3 +1527,77 @@ Deno.test("both styles wait on each other", async () => {
   });
   assert.equal(result, 3);
 });
+
+Deno.test("an async task's waits made with its own signal are cancelled with the signal's reason", async (t) => {
+  // The task cancels such a wait itself instead of through an abort listener
+  // (a Deno listener costs ~3 µs and 660 B); behaviour must be the same.
+  await t.step("one wait", async () => {
+    await runVirtual(function* () {
+      const task = asyncio.createTask(async (signal: AbortSignal) => {
+        try {
+          await asyncio.sleep(60_000, { signal });
+        } catch (error) {
+          assert.equal(error, signal.reason, "the same CancelledError as the signal's reason");
+          throw error;
+        }
+      });
+      yield* asyncio.sleep(10);
+      task.cancel("stop");
+      const [outcome] = yield* asyncio.gather([task], { returnExceptions: true });
+      assert.ok(outcome instanceof asyncio.CancelledError);
+      assert.equal((outcome as Error).message, "stop");
+      assert.equal(asyncio.getRunningLoop().time(), 10);
+    });
+  });
+  await t.step("two waits at once and sequential waits", async () => {
+    await runVirtual(function* () {
+      const reached: string[] = [];
+      const task = asyncio.createTask(async (signal: AbortSignal) => {
+        for (let i = 0; i < 3; i++) {
+          await asyncio.sleep(5, { signal });
+          await asyncio.sleep(0, { signal });
+          reached.push(`round ${i}`);
+        }
+        // Two waits with the same signal at once: both must be cancelled.
+        await asyncio.gather([
+          asyncio.sleep(60_000, { signal }),
+          asyncio.sleep(70_000, { signal }),
+        ]);
+      });
+      yield* asyncio.sleep(100);
+      task.cancel();
+      yield* asyncio.gather([task], { returnExceptions: true });
+      assert.ok(task.cancelled());
+      assert.deepEqual(reached, ["round 0", "round 1", "round 2"]);
+      assert.equal(asyncio.getRunningLoop().time(), 100);
+    });
+  });
+  await t.step("a function that waits with the signal, then returns a generator", async () => {
+    await runVirtual(function* () {
+      let nap!: asyncio.Future<void>;
+      const task = asyncio.createTask((signal: AbortSignal) => {
+        nap = asyncio.sleep(60_000, { signal });
+        return (function* () {
+          yield* asyncio.sleep(60_000);
+        })();
+      });
+      yield* asyncio.sleep(10);
+      task.cancel();
+      yield* asyncio.gather([task], { returnExceptions: true });
+      yield* asyncio.sleep(0);
+      assert.ok(nap.cancelled(), "the wait made before the generator still follows the signal");
+    });
+  });
+  await t.step("another task's signal", async () => {
+    await runVirtual(function* () {
+      const owner = asyncio.createTask(async (signal: AbortSignal) => {
+        await asyncio.sleep(60_000, { signal });
+      });
+      yield* asyncio.sleep(0);
+      const borrowed = asyncio.sleep(60_000, { signal: owner.signal });
+      owner.cancel();
+      yield* asyncio.gather([owner], { returnExceptions: true });
+      assert.ok(borrowed.cancelled());
+    });
+  });
+});
