@@ -1,0 +1,460 @@
+"""The Python interpreter of the fuzzer's scenario language (standard library only).
+
+Runs a scenario (see tests/fuzz/scenario.ts) on CPython's asyncio, on an event
+loop whose clock is virtual, and prints its trace: one line per event,
+"<loop time in ms> <task id> <event>". tests/fuzz/interp.ts runs the same
+scenario on @aio/asyncio; the two traces must be identical.
+
+Usage:
+    python3 interp.py SCENARIO.json     print the trace of one scenario
+    python3 interp.py --serve           read one scenario (JSON) per line on
+                                        stdin, answer each with its trace and
+                                        a line "##END##"
+
+Needs Python 3.12+ (wait_for as a timeout scope, asyncio.run(loop_factory=)).
+Queue.shutdown steps need 3.13.
+
+waitFor, timeout and taskGroup run inline here (`await wait_for(...)`,
+`async with timeout(...)`, `async with TaskGroup()`), as in Python. In
+@aio/asyncio they return a task of their own that starts eagerly and wakes its
+waiter inline, so the iteration counts are the same.
+
+Normalisation (a CPython detail no program may rely on): a TaskGroup keeps its
+tasks in an insertion-ordered set. CPython's is a plain set, iterated in
+address order when the group cancels them; insertion order is one of the
+orders CPython may produce, and the one @aio/asyncio uses.
+"""
+
+import asyncio
+import json
+import selectors
+import sys
+
+END = "##END##"
+WATCHDOG_ROUNDS = 10
+
+QueueShutDown = getattr(asyncio, "QueueShutDown", None)
+
+
+class Deadlock(Exception):
+    """Nothing is ready and no timer is armed: the program can never go on."""
+
+
+class _VirtualSelector(selectors.SelectSelector):
+    """A selector that never waits: it moves the loop's clock to the next deadline."""
+
+    def __init__(self):
+        super().__init__()
+        self.loop = None
+
+    def select(self, timeout=None):
+        if timeout is None:
+            raise Deadlock("no callback ready and no timer armed")
+        if timeout > 0:
+            # _run_once dropped cancelled timers from the head and computed
+            # timeout = head._when - time(); jump exactly there (no float drift).
+            self.loop._now = self.loop._scheduled[0]._when
+        return []
+
+
+class VirtualLoop(asyncio.SelectorEventLoop):
+    """An event loop on virtual time: time() is a number that only select() moves."""
+
+    def __init__(self):
+        selector = _VirtualSelector()
+        self._now = 0
+        super().__init__(selector)
+        selector.loop = self
+        # _run_once collects timers with when < time() + resolution. The
+        # default (1e-9) vanishes in a float once times pass 2**23 ms, and a
+        # due timer would never be collected. Deadlines here are integers.
+        self._clock_resolution = 0.5
+
+    def time(self):
+        return self._now
+
+
+class _OrderedSet:
+    """The subset of set that TaskGroup uses, iterated in insertion order."""
+
+    def __init__(self):
+        self._items = {}
+
+    def add(self, item):
+        self._items[item] = None
+
+    def discard(self, item):
+        self._items.pop(item, None)
+
+    def __iter__(self):
+        return iter(list(self._items))
+
+    def __len__(self):
+        return len(self._items)
+
+    def __bool__(self):
+        return bool(self._items)
+
+
+class OrderedTaskGroup(asyncio.TaskGroup):
+    def __init__(self):
+        super().__init__()
+        self._tasks = _OrderedSet()
+
+
+class Err(Exception):
+    def __init__(self, n):
+        super().__init__(f"E{n}")
+        self.n = n
+
+
+class Ret:
+    """A `return` travelling out of the blocks that contain it."""
+
+    def __init__(self, value):
+        self.ret = value
+
+
+def fmt_err(e):
+    if isinstance(e, asyncio.CancelledError):
+        message = str(e)
+        return f"Cancelled({message})" if message else "Cancelled"
+    if isinstance(e, TimeoutError):
+        return "Timeout"
+    if isinstance(e, BaseExceptionGroup):
+        return "EG[" + ",".join(fmt_err(x) for x in e.exceptions) + "]"
+    if isinstance(e, Err):
+        return f"E{e.n}"
+    if QueueShutDown is not None and isinstance(e, QueueShutDown):
+        return "QueueShutDown"
+    if isinstance(e, asyncio.QueueEmpty):
+        return "QueueEmpty"
+    if isinstance(e, asyncio.QueueFull):
+        return "QueueFull"
+    if isinstance(e, asyncio.InvalidStateError):
+        return "InvalidState"
+    if type(e) is RuntimeError:
+        return "RuntimeError"
+    return f"Other({type(e).__name__}: {e})"
+
+
+def fmt_val(v):
+    if v is None:
+        return "None"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, list):
+        return "[" + ",".join(fmt_val(x) for x in v) + "]"
+    if isinstance(v, BaseException):
+        return fmt_err(v)
+    if isinstance(v, Ret):
+        return f"ret({v.ret})"
+    return "obj"
+
+
+def fmt_ms(ms):
+    return "None" if ms is None else str(ms)
+
+
+def fmt_time(t):
+    if isinstance(t, float) and t.is_integer():
+        t = int(t)
+    return str(t)
+
+
+def catches(kind, e):
+    if kind == "any":
+        return True
+    cancelled = isinstance(e, asyncio.CancelledError)
+    return cancelled if kind == "cancelled" else not cancelled
+
+
+def describe_operand(operand):
+    return str(operand["id"]) if "id" in operand else f"new {operand['task']['id']}"
+
+
+class Frame:
+    def __init__(self, id):
+        self.id = id
+        self.scopes = []
+        self.groups = []
+
+
+class Interpreter:
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.trace = []
+        self.tasks = {}
+        self.loop = None
+
+    def log(self, id, text):
+        self.trace.append(f"{fmt_time(self.loop.time())} {id} {text}")
+
+    # -------------------------------------------------------------- program
+
+    async def main(self):
+        self.loop = loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _loop, _context: None)
+        sc = self.scenario
+        self.locks = [asyncio.Lock() for _ in range(sc["locks"])]
+        self.events = [asyncio.Event() for _ in range(sc["events"])]
+        self.queues = [asyncio.Queue(maxsize) for maxsize in sc["queues"]]
+        root = asyncio.create_task(self.task(sc["root"]))
+        self.tasks[sc["root"]["id"]] = root
+        watchdog = None
+        rounds = 0
+
+        # If something still runs at the watchdog time, the program is stuck:
+        # cancel every task in id order, and again at 2x, 3x, ... that time.
+        def on_watchdog():
+            nonlocal watchdog, rounds
+            rounds += 1
+            self.log("main", "watchdog")
+            for _, t in sorted(self.tasks.items()):
+                if not t.done():
+                    t.cancel("watchdog")
+            if rounds < WATCHDOG_ROUNDS:
+                watchdog = loop.call_at(sc["watchdog"] * (rounds + 1), on_watchdog)
+
+        watchdog = loop.call_at(sc["watchdog"], on_watchdog)
+        try:
+            await root
+        except BaseException:
+            pass
+        self.log("main", "cleanup")
+        left = [t for _, t in sorted(self.tasks.items()) if not t.done()]
+        for t in left:
+            t.cancel("cleanup")
+        for t in left:
+            try:
+                await t
+            except BaseException:
+                pass
+        watchdog.cancel()
+        self.log("main", "done")
+
+    async def task(self, spec):
+        frame = Frame(spec["id"])
+        self.log(spec["id"], "start")
+        try:
+            flow = await self.steps(frame, spec["steps"])
+        except BaseException as e:
+            self.log(spec["id"], f"end !> {fmt_err(e)}")
+            raise
+        value = spec["result"] if flow is None else flow.ret
+        self.log(spec["id"], f"end => {value}")
+        return value
+
+    async def steps(self, frame, steps):
+        for step in steps:
+            flow = await self.step(frame, step)
+            if flow is not None:
+                return flow
+        return None
+
+    async def wait(self, frame, label, aw):
+        try:
+            value = await aw
+        except BaseException as e:
+            self.log(frame.id, f"{label} !> {fmt_err(e)}")
+            raise
+        self.log(frame.id, f"{label} => {fmt_val(value)}")
+        return value
+
+    def operand(self, operand):
+        if "id" in operand:
+            return self.tasks.get(operand["id"])
+        return self.task(operand["task"])
+
+    def register(self, operands, made):
+        live = asyncio.all_tasks()
+        for operand, coro in zip(operands, made):
+            if "task" not in operand:
+                continue
+            for t in live:
+                if t.get_coro() is coro:
+                    self.tasks[operand["task"]["id"]] = t
+
+    async def step(self, frame, step):
+        id = frame.id
+        op = step["op"]
+        if op == "sleep":
+            await self.wait(frame, f"sleep {step['ms']}", asyncio.sleep(step["ms"]))
+        elif op == "spawn":
+            self.tasks[step["task"]["id"]] = asyncio.create_task(self.task(step["task"]))
+            self.log(id, f"spawn {step['task']['id']}")
+        elif op == "await":
+            t = self.tasks.get(step["id"])
+            if t is None:
+                self.log(id, f"await {step['id']} missing")
+                return None
+            await self.wait(frame, f"await {step['id']}", t)
+        elif op == "cancel":
+            target = asyncio.current_task() if step["id"] == "self" else self.tasks.get(step["id"])
+            if target is None:
+                self.log(id, f"cancel {step['id']} missing")
+                return None
+            sent = target.cancel(step["msg"])
+            msg = "-" if step["msg"] is None else step["msg"]
+            self.log(id, f"cancel {step['id']} {msg} => {fmt_val(sent)}")
+        elif op == "throw":
+            self.log(id, f"throw E{step['err']}")
+            raise Err(step["err"])
+        elif op == "try":
+            try:
+                flow = await self.steps(frame, step["body"])
+                if flow is not None:
+                    return flow
+            except BaseException as e:
+                if not catches(step["catch"], e):
+                    raise
+                self.log(id, f"caught {fmt_err(e)} ({step['then']})")
+                if step["then"] == "return":
+                    return Ret(step["value"])
+                if step["then"] == "reraise":
+                    raise
+        elif op == "waitFor":
+            aw = self.operand(step["aw"])
+            label = f"waitFor {describe_operand(step['aw'])} {fmt_ms(step['ms'])}"
+            if aw is None:
+                self.log(id, f"{label} missing")
+                return None
+            await self.wait(frame, label, asyncio.wait_for(aw, step["ms"]))
+        elif op == "gather":
+            aws = [self.operand(o) for o in step["aws"]]
+            present = [aw for aw in aws if aw is not None]
+            names = ",".join(describe_operand(o) for o in step["aws"])
+            label = f"gather [{names}] {fmt_val(step['returnExceptions'])}"
+            if not present:
+                self.log(id, f"{label} missing")
+                return None
+            future = asyncio.gather(*present, return_exceptions=step["returnExceptions"])
+            self.register(step["aws"], aws)
+            await self.wait(frame, label, future)
+        elif op == "shield":
+            aw = self.operand(step["aw"])
+            label = f"shield {describe_operand(step['aw'])}"
+            if aw is None:
+                self.log(id, f"{label} missing")
+                return None
+            future = asyncio.shield(aw)
+            self.register([step["aw"]], [aw])
+            await self.wait(frame, label, future)
+        elif op == "timeout":
+            return await self.wait(
+                frame, f"timeout {fmt_ms(step['ms'])}", self.timeout_body(frame, step)
+            )
+        elif op == "reschedule":
+            scope = frame.scopes[-1]
+            when = None if step["ms"] is None else self.loop.time() + step["ms"]
+            try:
+                scope.reschedule(when)
+            except BaseException as e:
+                self.log(id, f"reschedule {fmt_ms(step['ms'])} !> {fmt_err(e)}")
+                raise
+            self.log(id, f"reschedule {fmt_ms(step['ms'])}")
+        elif op == "taskGroup":
+            return await self.wait(frame, "taskGroup", self.group_body(frame, step))
+        elif op == "tgSpawn":
+            group = frame.groups[-1]
+            try:
+                t = group.create_task(self.task(step["task"]))
+            except BaseException as e:
+                self.log(id, f"tgSpawn {step['task']['id']} !> {fmt_err(e)}")
+                raise
+            self.tasks[step["task"]["id"]] = t
+            self.log(id, f"tgSpawn {step['task']['id']}")
+        elif op == "lock":
+            lock = self.locks[step["lock"]]
+            try:
+                await lock.acquire()
+            except BaseException as e:
+                self.log(id, f"acquire L{step['lock']} !> {fmt_err(e)}")
+                raise
+            self.log(id, f"acquired L{step['lock']}")
+            try:
+                return await self.steps(frame, step["body"])
+            finally:
+                lock.release()
+                self.log(id, f"release L{step['lock']}")
+        elif op == "set":
+            self.events[step["event"]].set()
+            self.log(id, f"set E{step['event']}")
+        elif op == "clear":
+            self.events[step["event"]].clear()
+            self.log(id, f"clear E{step['event']}")
+        elif op == "wait":
+            await self.wait(frame, f"wait E{step['event']}", self.events[step["event"]].wait())
+        elif op == "put":
+            q = self.queues[step["queue"]]
+            await self.wait(frame, f"put Q{step['queue']} {step['item']}", q.put(step["item"]))
+        elif op == "get":
+            await self.wait(frame, f"get Q{step['queue']}", self.queues[step["queue"]].get())
+        elif op == "shutdown":
+            self.queues[step["queue"]].shutdown(step["immediate"])
+            self.log(id, f"shutdown Q{step['queue']} {fmt_val(step['immediate'])}")
+        else:
+            raise ValueError(f"unknown step {op!r}")
+        return None
+
+    async def timeout_body(self, frame, step):
+        async with asyncio.timeout(step["ms"]) as scope:
+            frame.scopes.append(scope)
+            try:
+                flow = await self.steps(frame, step["body"])
+            finally:
+                frame.scopes.pop()
+        return flow
+
+    async def group_body(self, frame, step):
+        async with OrderedTaskGroup() as group:
+            frame.groups.append(group)
+            try:
+                flow = await self.steps(frame, step["body"])
+            finally:
+                frame.groups.pop()
+        return flow
+
+
+def run(scenario):
+    interpreter = Interpreter(scenario)
+    asyncio.run(interpreter.main(), loop_factory=VirtualLoop)
+    return interpreter.trace
+
+
+def serve():
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            for entry in run(json.loads(line)):
+                sys.stdout.write(entry + "\n")
+        except BaseException as e:  # a deadlock or a bug here: report, keep serving
+            sys.stdout.write(f"##ERROR## {type(e).__name__}: {e}\n")
+        sys.stdout.write(END + "\n")
+        sys.stdout.flush()
+
+
+def main(argv):
+    if sys.version_info < (3, 12):
+        sys.exit(f"interp.py needs Python 3.12 or newer, this is {sys.version.split()[0]}")
+    if argv[1:] == ["--serve"]:
+        serve()
+    elif len(argv) == 2:
+        with open(argv[1]) as f:
+            data = json.load(f)
+        # A regression file holds the scenario under "scenario".
+        scenario = data.get("scenario", data)
+        for entry in run(scenario):
+            print(entry)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,615 @@
+/**
+ * The TypeScript interpreter of the scenario language: runs a scenario on
+ * this library (generator tasks, `run()` on an autojumping
+ * {@linkcode asyncio.VirtualClock}) and returns its trace, one line per
+ * event (`<loop time> <task id> <event>`), plus the invariant checks of the
+ * run. `interp.py` is the same program on CPython's asyncio; the two must
+ * print the same trace, line for line.
+ *
+ * Mapping of the steps (Python as `interp.py` writes it):
+ *
+ * - `sleep`: `yield* sleep(ms)` / `await asyncio.sleep(ms)`
+ * - `spawn`, `await`, `cancel`: `createTask(gen)`, `yield* task`, `task.cancel(msg)` /
+ *   `asyncio.create_task(coro)`, `await task`, `task.cancel(msg)`
+ * - `waitFor`, `gather`, `shield`: `yield* waitFor(aw, ms)`, `yield* gather(aws, {
+ *   returnExceptions })`, `yield* shield(aw)` / `await wait_for(aw, ms)`,
+ *   `await gather(*aws, return_exceptions=...)`, `await shield(aw)`
+ * - `timeout`, `taskGroup`: `yield* timeout(ms, function* (_, scope) {...})`,
+ *   `yield* taskGroup(function* (tg) {...})` / `async with timeout(ms) as scope:`,
+ *   `async with TaskGroup() as tg:` inline. (Here they return a task of their
+ *   own, which starts eagerly and wakes its waiter inline, so the loop
+ *   iterations are the same as Python's inline blocks.)
+ * - `lock`: `yield* lock.acquire()`, body, `lock.release()` / the same with `await`
+ * - `set`/`clear`/`wait`, `put`/`get`/`shutdown`: the methods of the same names.
+ *
+ * A `return` inside blocks travels out as a value until the task returns it.
+ * Trace lines of a waiting step read `<label> => <value>` or `<label> !> <error>`.
+ *
+ * @module
+ */
+
+import * as asyncio from "../../mod.ts";
+import type { Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
+
+/** The error a `throw` step raises. */
+export class Err extends Error {
+  /** Its number in the scenario. */
+  readonly n: number;
+
+  /** @param n The error's number. */
+  constructor(n: number) {
+    super(`E${n}`);
+    this.name = "Err";
+    this.n = n;
+  }
+}
+
+/** How many times the watchdog may fire (see main). */
+const WATCHDOG_ROUNDS = 10;
+
+/** A `return` travelling out of the blocks that contain it. */
+interface Ret {
+  ret: number;
+}
+
+type Flow = Ret | undefined;
+type Gen<T> = Generator<unknown, T, unknown>;
+
+/** The state of one coroutine: its id, and the scopes and groups its blocks opened. */
+interface Frame {
+  id: number;
+  scopes: asyncio.Timeout[];
+  groups: asyncio.TaskGroup[];
+}
+
+/** What a run produced. */
+export interface RunResult {
+  /** The trace, one line per event. */
+  trace: string[];
+  /** Invariant violations seen during or after the run (empty when all is well). */
+  violations: string[];
+  /** What reached the loop's exception handler. */
+  reports: asyncio.ExceptionContext[];
+  /** How many tasks the scenario started. */
+  tasks: number;
+}
+
+/** Options of {@linkcode runScenario}. */
+export interface RunOptions {
+  /**
+   * Real milliseconds after which a run that has not finished counts as
+   * hung (a violation: `run()` must always finish).
+   *
+   * @default {10000}
+   */
+  hangMs?: number;
+}
+
+/** Describes an error the same way interp.py does. */
+export function formatError(error: unknown): string {
+  if (error instanceof asyncio.CancelledError) {
+    return error.message ? `Cancelled(${error.message})` : "Cancelled";
+  }
+  if (error instanceof asyncio.TimeoutError) return "Timeout";
+  if (error instanceof asyncio.ExceptionGroup) {
+    return `EG[${(error.errors as unknown[]).map(formatError).join(",")}]`;
+  }
+  if (error instanceof Err) return `E${error.n}`;
+  if (error instanceof asyncio.QueueShutDown) return "QueueShutDown";
+  if (error instanceof asyncio.QueueEmpty) return "QueueEmpty";
+  if (error instanceof asyncio.QueueFull) return "QueueFull";
+  if (error instanceof asyncio.InvalidStateError) return "InvalidState";
+  // Misuse (a refused TaskGroup.createTask, a late reschedule) is a plain
+  // Error here and a RuntimeError in Python.
+  if (error instanceof Error && error.constructor === Error) return "RuntimeError";
+  if (error instanceof Error) return `Other(${error.name}: ${error.message})`;
+  return `Other(${String(error)})`;
+}
+
+/** Describes a value the same way interp.py does. */
+export function formatValue(value: unknown): string {
+  if (value === undefined || value === null) return "None";
+  if (typeof value === "boolean") return String(value);
+  if (typeof value === "number") return String(value);
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(",")}]`;
+  if (value instanceof Error) return formatError(value);
+  if (typeof value === "object" && "ret" in value) return `ret(${(value as Ret).ret})`;
+  return "obj";
+}
+
+function catches(kind: "cancelled" | "error" | "any", error: unknown): boolean {
+  if (kind === "any") return true;
+  const cancelled = error instanceof asyncio.CancelledError;
+  return kind === "cancelled" ? cancelled : !cancelled;
+}
+
+/** The errors inside `error` (itself, the members of groups), for accounting. */
+function leaves(error: unknown, out: unknown[] = []): unknown[] {
+  out.push(error);
+  if (error instanceof AggregateError) { for (const e of error.errors) leaves(e, out); }
+  return out;
+}
+
+class Interpreter {
+  readonly trace: string[] = [];
+  readonly violations: string[] = [];
+  readonly reports: asyncio.ExceptionContext[] = [];
+  readonly tasks = new Map<number, asyncio.Task<unknown>>();
+
+  #scenario: Scenario;
+  #loop: asyncio.EventLoop | null = null;
+  #locks: asyncio.Lock[] = [];
+  #holders: (number | null)[] = [];
+  #events: asyncio.Event[] = [];
+  #queues: asyncio.Queue<number>[] = [];
+  /** What each queue holds, in order, as far as completed puts and gets tell. */
+  #shadow: number[][] = [];
+  #thrown: Err[] = [];
+  #seen = new Set<unknown>();
+  #retrieved = new Set<asyncio.Future<unknown>>();
+  /** Tasks handed to a combinator or a group, which then owns their exceptions. */
+  #handedOver = new Set<asyncio.Task<unknown>>();
+
+  constructor(scenario: Scenario) {
+    this.#scenario = scenario;
+  }
+
+  log(id: number | string, text: string): void {
+    this.trace.push(`${(this.#loop as asyncio.EventLoop).time()} ${id} ${text}`);
+  }
+
+  violation(text: string): void {
+    this.violations.push(text);
+  }
+
+  #see(error: unknown): void {
+    for (const e of leaves(error)) this.#seen.add(e);
+  }
+
+  // ------------------------------------------------------------ the program
+
+  *main(): Gen<void> {
+    const loop = this.#loop = asyncio.getRunningLoop();
+    loop.setExceptionHandler((_loop, context) => {
+      this.reports.push(context);
+    });
+    const sc = this.#scenario;
+    for (let i = 0; i < sc.locks; i++) {
+      this.#locks.push(new asyncio.Lock());
+      this.#holders.push(null);
+    }
+    for (let i = 0; i < sc.events; i++) this.#events.push(new asyncio.Event());
+    for (const maxsize of sc.queues) {
+      this.#queues.push(new asyncio.Queue<number>(maxsize));
+      this.#shadow.push([]);
+    }
+    const root = asyncio.createTask(this.task(sc.root));
+    this.tasks.set(sc.root.id, root);
+    // If something still runs at the watchdog time, the program is stuck:
+    // cancel every task, in id order. A task may swallow that and leave
+    // another waiting (a waitFor whose inner task returned a value instead),
+    // so the watchdog fires again at 2x, 3x, ... its time (deadlines no step
+    // can reach), until main is done.
+    let rounds = 0;
+    const onWatchdog = () => {
+      rounds++;
+      this.log("main", "watchdog");
+      for (const task of this.#byId()) if (!task.done()) task.cancel("watchdog");
+      if (rounds < WATCHDOG_ROUNDS) {
+        watchdog = loop.callAt(sc.watchdog * (rounds + 1), onWatchdog);
+      }
+    };
+    let watchdog = loop.callAt(sc.watchdog, onWatchdog);
+    try {
+      yield* root;
+    } catch (error) {
+      this.#see(error);
+    }
+    this.log("main", "cleanup");
+    // Cancel what is left in id order, then wait for all of it (deterministic
+    // on both sides; asyncio.run() would cancel in set order).
+    const left = this.#byId().filter((task) => !task.done());
+    for (const task of left) task.cancel("cleanup");
+    for (const task of left) {
+      try {
+        yield* task;
+      } catch (error) {
+        this.#see(error);
+      }
+    }
+    watchdog.cancel();
+    this.log("main", "done");
+    this.#checkPrimitives();
+  }
+
+  /** The scenario's tasks in id order. */
+  #byId(): asyncio.Task<unknown>[] {
+    return [...this.tasks.entries()].sort((a, b) => a[0] - b[0]).map(([, task]) => task);
+  }
+
+  *task(spec: TaskSpec): Gen<number> {
+    const frame: Frame = { id: spec.id, scopes: [], groups: [] };
+    this.log(spec.id, "start");
+    let flow: Flow;
+    try {
+      flow = yield* this.steps(frame, spec.steps);
+    } catch (error) {
+      this.log(spec.id, `end !> ${formatError(error)}`);
+      throw error;
+    }
+    const value = flow === undefined ? spec.result : flow.ret;
+    this.log(spec.id, `end => ${value}`);
+    return value;
+  }
+
+  *steps(frame: Frame, steps: Step[]): Gen<Flow> {
+    for (const step of steps) {
+      const flow = yield* this.step(frame, step);
+      if (flow !== undefined) return flow;
+    }
+    return undefined;
+  }
+
+  /** Waits on `future`, logging the outcome as `<label> => value` or `<label> !> error`. */
+  *wait<T>(frame: Frame, label: string, future: asyncio.Future<T>): Gen<T> {
+    let value: T;
+    try {
+      value = yield* future;
+    } catch (error) {
+      this.#see(error);
+      this.log(frame.id, `${label} !> ${formatError(error)}`);
+      throw error;
+    }
+    if (Array.isArray(value)) { for (const v of value) if (v instanceof Error) this.#see(v); }
+    this.log(frame.id, `${label} => ${formatValue(value)}`);
+    return value;
+  }
+
+  #operand(operand: Operand): asyncio.Task<unknown> | Gen<number> | null {
+    if ("id" in operand) {
+      const task = this.tasks.get(operand.id);
+      if (task === undefined) return null;
+      this.#handedOver.add(task);
+      return task;
+    }
+    return this.task(operand.task);
+  }
+
+  /** Registers the tasks gather() and shield() made for new coroutines, for the cleanup. */
+  #register(operands: Operand[], made: unknown[]): void {
+    const live = asyncio.allTasks(this.#loop as asyncio.EventLoop);
+    operands.forEach((operand, i) => {
+      if (!("task" in operand)) return;
+      for (const task of live) {
+        if (task.getCoro() !== made[i]) continue;
+        this.tasks.set(operand.task.id, task);
+        this.#handedOver.add(task);
+      }
+    });
+  }
+
+  *step(frame: Frame, step: Step): Gen<Flow> {
+    const id = frame.id;
+    const loop = this.#loop as asyncio.EventLoop;
+    switch (step.op) {
+      case "sleep":
+        yield* this.wait(frame, `sleep ${step.ms}`, asyncio.sleep(step.ms));
+        return;
+      case "spawn": {
+        const task = asyncio.createTask(this.task(step.task));
+        this.tasks.set(step.task.id, task);
+        this.log(id, `spawn ${step.task.id}`);
+        return;
+      }
+      case "await": {
+        const task = this.tasks.get(step.id);
+        if (task === undefined) {
+          this.log(id, `await ${step.id} missing`);
+          return;
+        }
+        try {
+          yield* this.wait(frame, `await ${step.id}`, task);
+        } catch (error) {
+          this.#retrieved.add(task);
+          throw error;
+        }
+        return;
+      }
+      case "cancel": {
+        const task = step.id === "self" ? asyncio.currentTask() : this.tasks.get(step.id);
+        if (task === undefined || task === null) {
+          this.log(id, `cancel ${step.id} missing`);
+          return;
+        }
+        const sent = task.cancel(step.msg ?? undefined);
+        // cancel() on a failed task marks its exception retrieved (CPython's
+        // Future.cancel clears __log_traceback first): the caller saw it go.
+        if (!sent && !task.cancelled()) this.#see(task.exception());
+        this.log(id, `cancel ${step.id} ${step.msg ?? "-"} => ${sent}`);
+        return;
+      }
+      case "throw": {
+        const error = new Err(step.err);
+        this.#thrown.push(error);
+        this.log(id, `throw E${step.err}`);
+        throw error;
+      }
+      case "try": {
+        try {
+          const flow = yield* this.steps(frame, step.body);
+          if (flow !== undefined) return flow;
+        } catch (error) {
+          if (!catches(step.catch, error)) throw error;
+          this.#see(error);
+          this.log(id, `caught ${formatError(error)} (${step.then})`);
+          if (step.then === "return") return { ret: step.value };
+          if (step.then === "reraise") throw error;
+        }
+        return;
+      }
+      case "waitFor": {
+        const aw = this.#operand(step.aw);
+        const label = `waitFor ${describeOperand(step.aw)} ${step.ms ?? "None"}`;
+        if (aw === null) {
+          this.log(id, `${label} missing`);
+          return;
+        }
+        yield* this.wait(frame, label, asyncio.waitFor(aw, step.ms));
+        return;
+      }
+      case "gather": {
+        const aws = step.aws.map((o) => this.#operand(o));
+        const present = aws.filter((aw) => aw !== null);
+        const label = `gather [${
+          step.aws.map(describeOperand).join(",")
+        }] ${step.returnExceptions}`;
+        if (present.length === 0) {
+          this.log(id, `${label} missing`);
+          return;
+        }
+        const future = asyncio.gather(present, { returnExceptions: step.returnExceptions });
+        this.#register(step.aws, aws);
+        yield* this.wait(frame, label, future);
+        return;
+      }
+      case "shield": {
+        const aw = this.#operand(step.aw);
+        const label = `shield ${describeOperand(step.aw)}`;
+        if (aw === null) {
+          this.log(id, `${label} missing`);
+          return;
+        }
+        const future = asyncio.shield(aw);
+        this.#register([step.aw], [aw]);
+        yield* this.wait(frame, label, future);
+        return;
+      }
+      case "timeout": {
+        // Bound, it is still a generator function that declares (signal, scope).
+        const body = this.timeoutBody.bind(this, frame, step.body);
+        return yield* this.wait(
+          frame,
+          `timeout ${step.ms ?? "None"}`,
+          asyncio.timeout(step.ms, body),
+        );
+      }
+      case "reschedule": {
+        const scope = frame.scopes[frame.scopes.length - 1];
+        const when = step.ms === null ? null : loop.time() + step.ms;
+        try {
+          scope.reschedule(when);
+        } catch (error) {
+          this.log(id, `reschedule ${step.ms ?? "None"} !> ${formatError(error)}`);
+          throw error;
+        }
+        this.log(id, `reschedule ${step.ms ?? "None"}`);
+        return;
+      }
+      case "taskGroup": {
+        const body = this.groupBody.bind(this, frame, step.body);
+        return yield* this.wait(frame, "taskGroup", asyncio.taskGroup(body));
+      }
+      case "tgSpawn": {
+        const group = frame.groups[frame.groups.length - 1];
+        let task: asyncio.Task<unknown>;
+        try {
+          task = group.createTask(this.task(step.task));
+        } catch (error) {
+          this.log(id, `tgSpawn ${step.task.id} !> ${formatError(error)}`);
+          throw error;
+        }
+        this.tasks.set(step.task.id, task);
+        this.#handedOver.add(task);
+        this.log(id, `tgSpawn ${step.task.id}`);
+        return;
+      }
+      case "lock": {
+        const lock = this.#locks[step.lock];
+        try {
+          yield* lock.acquire();
+        } catch (error) {
+          this.#see(error);
+          this.log(id, `acquire L${step.lock} !> ${formatError(error)}`);
+          throw error;
+        }
+        const holder = this.#holders[step.lock];
+        if (holder !== null) {
+          this.violation(`lock L${step.lock} acquired by ${id} while ${holder} holds it`);
+        }
+        this.#holders[step.lock] = id;
+        this.log(id, `acquired L${step.lock}`);
+        try {
+          return yield* this.steps(frame, step.body);
+        } finally {
+          this.#holders[step.lock] = null;
+          lock.release();
+          this.log(id, `release L${step.lock}`);
+        }
+      }
+      case "set":
+        this.#events[step.event].set();
+        this.log(id, `set E${step.event}`);
+        return;
+      case "clear":
+        this.#events[step.event].clear();
+        this.log(id, `clear E${step.event}`);
+        return;
+      case "wait":
+        yield* this.wait(frame, `wait E${step.event}`, this.#events[step.event].wait());
+        return;
+      case "put": {
+        yield* this.wait(
+          frame,
+          `put Q${step.queue} ${step.item}`,
+          this.#queues[step.queue].put(step.item),
+        );
+        this.#shadow[step.queue].push(step.item);
+        return;
+      }
+      case "get": {
+        const item = yield* this.wait(frame, `get Q${step.queue}`, this.#queues[step.queue].get());
+        const shadow = this.#shadow[step.queue];
+        const expected = shadow.shift();
+        if (item !== expected) {
+          this.violation(`Q${step.queue}: got ${item}, expected ${expected ?? "nothing"} (FIFO)`);
+        }
+        return;
+      }
+      case "shutdown":
+        this.#queues[step.queue].shutdown(step.immediate);
+        if (step.immediate) this.#shadow[step.queue].length = 0;
+        this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
+        return;
+    }
+  }
+
+  /** A timeout's body: the block's steps, with the scope open for `reschedule`. */
+  *timeoutBody(
+    frame: Frame,
+    steps: Step[],
+    _signal: AbortSignal,
+    scope: asyncio.Timeout,
+  ): Gen<Flow> {
+    frame.scopes.push(scope);
+    try {
+      return yield* this.steps(frame, steps);
+    } finally {
+      frame.scopes.pop();
+    }
+  }
+
+  /** A task group's body: the block's steps, with the group open for `tgSpawn`. */
+  *groupBody(frame: Frame, steps: Step[], group: asyncio.TaskGroup): Gen<Flow> {
+    frame.groups.push(group);
+    try {
+      return yield* this.steps(frame, steps);
+    } finally {
+      frame.groups.pop();
+    }
+  }
+
+  // ------------------------------------------------------------ invariants
+
+  /** At the end of main: no lock held, every queue holds exactly what the puts and gets left. */
+  #checkPrimitives(): void {
+    this.#locks.forEach((lock, i) => {
+      if (lock.locked()) this.violation(`lock L${i} still locked at the end`);
+    });
+    this.#queues.forEach((queue, i) => {
+      const left: number[] = [];
+      while (!queue.empty()) left.push(queue.getNowait());
+      const expected = this.#shadow[i];
+      if (left.join(",") !== expected.join(",")) {
+        this.violation(`Q${i} holds [${left}] at the end, expected [${expected}]`);
+      }
+    });
+  }
+
+  /** After run(): nothing pending, every exception delivered or reported exactly once. */
+  checkAfterRun(): void {
+    const loop = this.#loop;
+    if (loop === null) return;
+    for (const [id, task] of this.tasks) {
+      if (!task.done()) this.violation(`task ${id} still pending after run()`);
+    }
+    const live = asyncio.allTasks(loop).size;
+    if (live > 0) this.violation(`${live} task(s) of the loop still pending after run()`);
+    // A combinator or a group that was handed a task retrieved its exception
+    // (and may drop it, as gather() does once it is cancelled: CPython too).
+    for (const task of this.#handedOver) {
+      if (task.done() && !task.cancelled()) this.#see(task.exception());
+    }
+    const reported = new Set<unknown>();
+    const reportedFutures = new Set<unknown>();
+    for (const report of this.reports) {
+      const where = report.future ?? report.task;
+      if (where !== undefined) {
+        if (reportedFutures.has(where)) this.violation(`${where} reported twice`);
+        reportedFutures.add(where);
+        if (this.#retrieved.has(where as asyncio.Future<unknown>)) {
+          this.violation(`${where} reported although its exception was delivered`);
+        }
+      }
+      if (!("exception" in report)) {
+        this.violation(`report without an exception: ${report.message}`);
+        continue;
+      }
+      for (const e of leaves(report.exception)) {
+        reported.add(e);
+        if (!isScenarioError(e)) {
+          this.violation(`unexpected report: ${report.message}: ${formatError(e)}`);
+        }
+      }
+    }
+    for (const error of this.#thrown) {
+      if (!this.#seen.has(error) && !reported.has(error)) {
+        this.violation(`E${error.n} was neither delivered nor reported`);
+      }
+    }
+    for (const line of this.trace) {
+      if (line.includes("Other(")) this.violation(`unexpected error in the trace: ${line}`);
+    }
+  }
+}
+
+/** Errors a scenario can end a task with (anything else in a report is the library's). */
+function isScenarioError(e: unknown): boolean {
+  return e instanceof Err || e instanceof asyncio.ExceptionGroup ||
+    e instanceof asyncio.TimeoutError || e instanceof asyncio.QueueShutDown ||
+    (e instanceof Error && e.constructor === Error);
+}
+
+function describeOperand(operand: Operand): string {
+  return "id" in operand ? `${operand.id}` : `new ${operand.task.id}`;
+}
+
+/**
+ * Runs a scenario on this library and returns its trace and the
+ * violations of the invariants checked along the way.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const interpreter = new Interpreter(scenario);
+  const clock = new asyncio.VirtualClock({ autojump: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => {
+    timer = setTimeout(() => resolve("hung"), options.hangMs ?? 10_000);
+  });
+  try {
+    const outcome = await Promise.race([asyncio.run(interpreter.main(), { clock }), hung]);
+    if (outcome === "hung") interpreter.violation("run() did not finish");
+  } catch (error) {
+    interpreter.violation(`run() rejected: ${formatError(error)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  interpreter.checkAfterRun();
+  return {
+    trace: interpreter.trace,
+    violations: interpreter.violations,
+    reports: interpreter.reports,
+    tasks: interpreter.tasks.size,
+  };
+}

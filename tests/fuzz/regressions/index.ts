@@ -1,0 +1,29 @@
+/**
+ * The fixed regression scenarios that `tests/fuzz_test.ts` runs (the suite
+ * has no read permission, so they are imported, not listed from the
+ * directory). `*.pending.json` files are not here: they record differences
+ * not fixed yet; `deno task fuzz --pending` says when they start to pass,
+ * and then they move here without the `.pending`.
+ *
+ * @module
+ */
+
+import type { Regression } from "../main.ts";
+import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
+import mixed1 from "./mixed-1.json" with { type: "json" };
+import mixed2 from "./mixed-2.json" with { type: "json" };
+import mixed3 from "./mixed-3.json" with { type: "json" };
+import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" with {
+  type: "json",
+};
+import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
+
+/** Every fixed regression, each with the trace CPython printed for it. */
+export const REGRESSIONS: Regression[] = [
+  cancelDoneFailedTask,
+  mixed1,
+  mixed2,
+  mixed3,
+  waitforInnerSwallowsCancel,
+  watchdogRounds,
+] as Regression[];

@@ -1,0 +1,579 @@
+/**
+ * The scenario language of the differential fuzzer: a small JSON
+ * description of a concurrent program (a tree of tasks and their steps),
+ * the fast-check arbitrary that generates it, and the pass that turns a
+ * raw generated tree into a valid scenario.
+ *
+ * Both interpreters (`interp.ts` on this library, `interp.py` on CPython's
+ * asyncio) read the same JSON and print one trace line per event.
+ *
+ * Validity is enforced by {@linkcode finalize}, not by the arbitrary:
+ * fast-check shrinks the raw tree freely and every shrunk tree still
+ * finalizes into a runnable scenario. The rules it enforces:
+ *
+ * - Timer deadlines are distinct. Every step that arms a timer (a `sleep`
+ *   with a delay, `waitFor` and `timeout` with a delay, `reschedule`) gets
+ *   its own power of two as its delay, and each step runs at most once. The
+ *   loop's time is always 0 or the deadline of a timer that fired, so it is
+ *   a sum of distinct powers of two over a causal chain of timers, and two
+ *   timers can never share a deadline (CPython's timer heap does not order
+ *   equal deadlines; ours orders them by scheduling order).
+ * - References point at tasks that exist: `await`, `waitFor`, `gather` and
+ *   `shield` may name a task spawned earlier by the same task or by an
+ *   ancestor before this task was spawned (never an ancestor: that could
+ *   wait on itself); with `selfCancel`, `cancel` may also name an ancestor
+ *   or the task itself.
+ * - `reschedule` appears only inside a `timeout` body and `tgSpawn` only
+ *   inside a `taskGroup` body of the same coroutine; a `lock` block never
+ *   re-acquires a lock its coroutine already holds.
+ * - A handler that catches `CancelledError` ends the task (returns or
+ *   re-raises); only handlers for other errors may `continue`. So one round
+ *   of cancellation always ends every task and `run()` terminates.
+ *
+ * @module
+ */
+
+import fc from "fast-check";
+
+// ------------------------------------------------------------ the language
+
+/** A task: its id (unique in the scenario), its steps, and the value it returns. */
+export interface TaskSpec {
+  id: number;
+  steps: Step[];
+  result: number;
+}
+
+/** What `waitFor`, `gather` and `shield` wait on: a task spawned earlier, or a new coroutine. */
+export type Operand = { id: number } | { task: TaskSpec };
+
+/** What a handler catches: `CancelledError`, anything else, or everything. */
+export type CatchKind = "cancelled" | "error" | "any";
+/** What a handler does: return `value` from the task, re-raise, or go on after the block. */
+export type CatchAction = "return" | "reraise" | "continue";
+
+/** One step of a task. Delays are milliseconds; `null` means "no deadline". */
+export type Step =
+  | { op: "sleep"; ms: number }
+  | { op: "spawn"; task: TaskSpec }
+  | { op: "await"; id: number }
+  | { op: "cancel"; id: number | "self"; msg: string | null }
+  | { op: "throw"; err: number }
+  | { op: "try"; catch: CatchKind; then: CatchAction; value: number; body: Step[] }
+  | { op: "waitFor"; aw: Operand; ms: number | null }
+  | { op: "gather"; aws: Operand[]; returnExceptions: boolean }
+  | { op: "shield"; aw: Operand }
+  | { op: "timeout"; ms: number | null; body: Step[] }
+  | { op: "reschedule"; ms: number | null }
+  | { op: "taskGroup"; body: Step[] }
+  | { op: "tgSpawn"; task: TaskSpec }
+  | { op: "lock"; lock: number; body: Step[] }
+  | { op: "set"; event: number }
+  | { op: "clear"; event: number }
+  | { op: "wait"; event: number }
+  | { op: "put"; queue: number; item: number }
+  | { op: "get"; queue: number }
+  | { op: "shutdown"; queue: number; immediate: boolean };
+
+/** Every kind of step, for `--exclude`. */
+export const STEP_KINDS = [
+  "sleep",
+  "spawn",
+  "await",
+  "cancel",
+  "throw",
+  "try",
+  "waitFor",
+  "gather",
+  "shield",
+  "timeout",
+  "reschedule",
+  "taskGroup",
+  "tgSpawn",
+  "lock",
+  "set",
+  "clear",
+  "wait",
+  "put",
+  "get",
+  "shutdown",
+] as const;
+
+/** The name of a step kind. */
+export type StepKind = typeof STEP_KINDS[number];
+
+/**
+ * A whole program. `root` (id 0) is the first task; `watchdog` is a loop
+ * time later than any deadline the steps can reach, at which the root is
+ * cancelled if it is still running (the program deadlocked).
+ */
+export interface Scenario {
+  locks: number;
+  events: number;
+  /** The `maxsize` of each queue. */
+  queues: number[];
+  watchdog: number;
+  root: TaskSpec;
+}
+
+// ------------------------------------------------------------ raw trees
+
+/**
+ * What fast-check generates: the same shapes with loose fields. `r` is a
+ * rank (delays are given out by rank), `ref` picks among the visible tasks
+ * modulo their number, `pick` selects a variant.
+ */
+export interface RawTask {
+  steps: RawStep[];
+  result: number;
+}
+
+/** A raw step; see {@linkcode RawTask}. */
+export type RawStep =
+  | { k: "sleep"; pick: number; r: number }
+  | { k: "spawn"; task: RawTask }
+  | { k: "await"; ref: number }
+  | { k: "cancel"; ref: number; pick: number }
+  | { k: "throw" }
+  | { k: "try"; pick: number; value: number; body: RawStep[] }
+  | { k: "waitFor"; aw: RawOperand; pick: number; r: number }
+  | { k: "gather"; aws: RawOperand[]; returnExceptions: boolean }
+  | { k: "shield"; aw: RawOperand }
+  | { k: "timeout"; pick: number; r: number; body: RawStep[] }
+  | { k: "reschedule"; pick: number; r: number }
+  | { k: "taskGroup"; body: RawStep[] }
+  | { k: "tgSpawn"; task: RawTask }
+  | { k: "lock"; lock: number; body: RawStep[] }
+  | { k: "set"; event: number }
+  | { k: "clear"; event: number }
+  | { k: "wait"; event: number }
+  | { k: "put"; queue: number }
+  | { k: "get"; queue: number }
+  | { k: "shutdown"; queue: number; immediate: boolean };
+
+/** A raw operand: a reference (resolved modulo the visible tasks) or a new coroutine. */
+export type RawOperand = { ref: number } | { task: RawTask };
+
+/** A raw scenario. */
+export interface RawScenario {
+  queues: number[];
+  root: RawTask;
+}
+
+/** Options of {@linkcode scenarioArbitrary} and {@linkcode finalize}. */
+export interface LanguageOptions {
+  /** Step kinds never to generate. */
+  exclude?: readonly StepKind[];
+  /** At most this many timer deadlines (powers of two) per scenario. */
+  maxTimers?: number;
+  /**
+   * Let a task cancel itself or its ancestors (which may be waiting on it,
+   * so the request comes back to the running task). Off by default: a
+   * running task with a cancellation pending behaves differently here when
+   * it then runs a `timeout`/`taskGroup`/`waitFor` block (see the pending
+   * regressions `self-cancel-*.pending.json`).
+   */
+  selfCancel?: boolean;
+}
+
+const LOCKS = 2;
+const EVENTS = 2;
+const QUEUES = 2;
+
+/**
+ * The fast-check arbitrary of raw scenarios. Steps nest (spawned tasks,
+ * blocks) up to a small depth; the first alternative (a sleep) is what
+ * fast-check falls back to at the depth limit.
+ */
+export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
+  const rank = fc.nat({ max: 999 });
+  const small = fc.nat({ max: 9 });
+  const leaf: fc.Arbitrary<RawStep> = fc.oneof(
+    { weight: 10, arbitrary: fc.record({ k: fc.constant("sleep"), pick: small, r: rank }) },
+    { weight: 5, arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
+    { weight: 5, arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("throw") }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ k: fc.constant("set"), event: fc.nat({ max: EVENTS - 1 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ k: fc.constant("wait"), event: fc.nat({ max: EVENTS - 1 }) }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ k: fc.constant("put"), queue: fc.nat({ max: QUEUES - 1 }) }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({ k: fc.constant("get"), queue: fc.nat({ max: QUEUES - 1 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant("shutdown"),
+        queue: fc.nat({ max: QUEUES - 1 }),
+        immediate: fc.boolean(),
+      }),
+    },
+  ) as fc.Arbitrary<RawStep>;
+  const tree = fc.letrec<{ task: RawTask; step: RawStep; steps: RawStep[]; operand: RawOperand }>(
+    (tie) => ({
+      task: fc.record({ steps: tie("steps"), result: fc.nat({ max: 99 }) }),
+      steps: fc.array(tie("step"), { maxLength: 6 }),
+      operand: fc.oneof(
+        { depthIdentifier: "tree", depthSize: "small" },
+        fc.record({ ref: small }),
+        fc.record({ task: tie("task") }),
+      ),
+      // The first alternative (plain steps) is what fast-check falls back to
+      // as the tree gets deeper, and all it generates at the depth limit.
+      step: fc.oneof(
+        { maxDepth: 4, depthIdentifier: "tree", depthSize: "small", withCrossShrink: true },
+        { weight: 12, arbitrary: leaf },
+        { weight: 3, arbitrary: fc.record({ k: fc.constant("spawn"), task: tie("task") }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("try"),
+            pick: small,
+            value: fc.nat({ max: 99 }),
+            body: tie("steps"),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("waitFor"),
+            aw: tie("operand"),
+            pick: small,
+            r: rank,
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("gather"),
+            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+            returnExceptions: fc.boolean(),
+          }),
+        },
+        { weight: 1, arbitrary: fc.record({ k: fc.constant("shield"), aw: tie("operand") }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("timeout"),
+            pick: small,
+            r: rank,
+            body: tie("steps"),
+          }),
+        },
+        { weight: 2, arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }) },
+        { weight: 3, arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("lock"),
+            lock: fc.nat({ max: LOCKS - 1 }),
+            body: tie("steps"),
+          }),
+        },
+      ),
+    }),
+  );
+  return fc.record({
+    queues: fc.array(fc.nat({ max: 2 }), { minLength: QUEUES, maxLength: QUEUES }),
+    root: fc.record({
+      steps: fc.array(tree.step, { minLength: 1, maxLength: 8 }),
+      result: fc.nat({ max: 99 }),
+    }),
+  }) as fc.Arbitrary<RawScenario>;
+}
+
+/** The arbitrary of valid scenarios (raw trees passed through {@linkcode finalize}). */
+export function scenarioArbitrary(options: LanguageOptions = {}): fc.Arbitrary<Scenario> {
+  return rawScenarioArbitrary().map((raw) => finalize(raw, options));
+}
+
+// ------------------------------------------------------------ finalize
+
+interface Pending {
+  /** Sets the step's delay once every rank is known. */
+  assign(ms: number): void;
+  rank: number;
+  order: number;
+}
+
+interface Coroutine {
+  /** Tasks this coroutine may await (spawned earlier, not ancestors). */
+  awaitable: number[];
+  /** Tasks this coroutine may cancel (awaitable ones plus ancestors). */
+  cancellable: number[];
+  inTimeout: boolean;
+  inGroup: boolean;
+  heldLocks: number[];
+}
+
+const CATCH_KINDS: CatchKind[] = ["cancelled", "error", "any"];
+const CATCH_ACTIONS: CatchAction[] = ["return", "reraise", "continue"];
+
+/**
+ * Turns a raw tree into a valid scenario: assigns task ids in depth-first
+ * order, resolves references among the tasks visible at each step, drops
+ * steps that have nothing to refer to or are out of place, gives every
+ * timer a distinct power-of-two delay, and numbers errors and queue items.
+ */
+export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scenario {
+  const excluded = new Set<string>(options.exclude ?? []);
+  const maxTimers = options.maxTimers ?? 36;
+  let nextId = 0;
+  let nextErr = 1;
+  let nextItem = 100;
+  let order = 0;
+  const pending: Pending[] = [];
+
+  const delay = (pick: number, r: number, assign: (ms: number | null) => void): void => {
+    // pick 0-1: no deadline (null) where allowed, 2: zero, else a timer.
+    if (pick <= 1) assign(null);
+    else if (pick === 2) assign(0);
+    else pending.push({ assign, rank: r, order: order++ });
+  };
+
+  const task = (
+    rawTask: RawTask,
+    visible: Coroutine,
+    ancestors: number[],
+  ): TaskSpec => {
+    const id = nextId++;
+    const co: Coroutine = {
+      awaitable: [...visible.awaitable],
+      cancellable: [...visible.cancellable, ...ancestors, id],
+      inTimeout: false,
+      inGroup: false,
+      heldLocks: [],
+    };
+    const spec: TaskSpec = { id, steps: [], result: rawTask.result };
+    spec.steps = steps(rawTask.steps, co, [...ancestors, id]);
+    return spec;
+  };
+
+  const operand = (
+    raw: RawOperand,
+    co: Coroutine,
+    ancestors: number[],
+  ): Operand | null => {
+    if ("ref" in raw) {
+      if (co.awaitable.length === 0) return null;
+      return { id: co.awaitable[raw.ref % co.awaitable.length] };
+    }
+    // A new coroutine sees what its creator sees, but is not itself awaitable by name.
+    return { task: task(raw.task, co, ancestors) };
+  };
+
+  const steps = (raws: RawStep[], co: Coroutine, ancestors: number[]): Step[] => {
+    const out: Step[] = [];
+    for (const raw of raws) {
+      const step = one(raw, co, ancestors);
+      if (step !== null) out.push(step);
+    }
+    return out;
+  };
+
+  const block = (
+    raws: RawStep[],
+    co: Coroutine,
+    ancestors: number[],
+    flags: Partial<Pick<Coroutine, "inTimeout" | "inGroup">>,
+    lock?: number,
+  ): Step[] => {
+    const saved = {
+      inTimeout: co.inTimeout,
+      inGroup: co.inGroup,
+      held: co.heldLocks,
+    };
+    if (flags.inTimeout !== undefined) co.inTimeout = flags.inTimeout;
+    if (flags.inGroup !== undefined) co.inGroup = flags.inGroup;
+    if (lock !== undefined) co.heldLocks = [...co.heldLocks, lock];
+    const body = steps(raws, co, ancestors);
+    co.inTimeout = saved.inTimeout;
+    co.inGroup = saved.inGroup;
+    co.heldLocks = saved.held;
+    return body;
+  };
+
+  const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | null => {
+    if (excluded.has(raw.k)) return null;
+    switch (raw.k) {
+      case "sleep": {
+        const step: Step = { op: "sleep", ms: 0 };
+        if (raw.pick >= 3) {
+          pending.push({ assign: (ms) => (step.ms = ms), rank: raw.r, order: order++ });
+        }
+        return step;
+      }
+      case "spawn": {
+        const spec = task(raw.task, co, ancestors);
+        co.awaitable.push(spec.id);
+        co.cancellable.push(spec.id);
+        return { op: "spawn", task: spec };
+      }
+      case "await": {
+        if (co.awaitable.length === 0) return null;
+        return { op: "await", id: co.awaitable[raw.ref % co.awaitable.length] };
+      }
+      case "cancel": {
+        const msg = raw.pick % 2 === 0 ? null : `m${raw.pick}`;
+        let targets = co.cancellable;
+        if (!options.selfCancel) {
+          targets = targets.filter((id) => !ancestors.includes(id));
+        } else if (raw.pick >= 8) {
+          return { op: "cancel", id: "self", msg };
+        }
+        if (targets.length === 0) return null;
+        return { op: "cancel", id: targets[raw.ref % targets.length], msg };
+      }
+      case "throw":
+        return { op: "throw", err: nextErr++ };
+      case "try": {
+        const kind = CATCH_KINDS[raw.pick % 3];
+        let then = CATCH_ACTIONS[Math.floor(raw.pick / 3) % 3];
+        // Swallowing a cancellation and going on could outlive run()'s cleanup.
+        if (then === "continue" && kind !== "error") then = "return";
+        const body = block(raw.body, co, ancestors, {});
+        return { op: "try", catch: kind, then, value: raw.value, body };
+      }
+      case "waitFor": {
+        const aw = operand(raw.aw, co, ancestors);
+        if (aw === null) return null;
+        const step: Step = { op: "waitFor", aw, ms: null };
+        delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+        return step;
+      }
+      case "gather": {
+        const aws: Operand[] = [];
+        for (const a of raw.aws) {
+          const o = operand(a, co, ancestors);
+          if (o !== null) aws.push(o);
+        }
+        if (aws.length === 0) return null;
+        return { op: "gather", aws, returnExceptions: raw.returnExceptions };
+      }
+      case "shield": {
+        const aw = operand(raw.aw, co, ancestors);
+        return aw === null ? null : { op: "shield", aw };
+      }
+      case "timeout": {
+        const step: Step = { op: "timeout", ms: null, body: [] };
+        delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+        step.body = block(raw.body, co, ancestors, { inTimeout: true });
+        return step;
+      }
+      case "reschedule": {
+        if (!co.inTimeout) return null;
+        const step: Step = { op: "reschedule", ms: null };
+        delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+        return step;
+      }
+      case "taskGroup": {
+        const body = block(raw.body, co, ancestors, { inGroup: true });
+        return { op: "taskGroup", body };
+      }
+      case "tgSpawn": {
+        if (!co.inGroup) return null;
+        const spec = task(raw.task, co, ancestors);
+        co.awaitable.push(spec.id);
+        co.cancellable.push(spec.id);
+        return { op: "tgSpawn", task: spec };
+      }
+      case "lock": {
+        if (co.heldLocks.includes(raw.lock)) return null;
+        const body = block(raw.body, co, ancestors, {}, raw.lock);
+        return { op: "lock", lock: raw.lock, body };
+      }
+      case "set":
+      case "clear":
+      case "wait":
+        return { op: raw.k, event: raw.event };
+      case "put":
+        return { op: "put", queue: raw.queue, item: nextItem++ };
+      case "get":
+        return { op: "get", queue: raw.queue };
+      case "shutdown":
+        return { op: "shutdown", queue: raw.queue, immediate: raw.immediate };
+    }
+  };
+
+  const root = task(raw.root, {
+    awaitable: [],
+    cancellable: [],
+    inTimeout: false,
+    inGroup: false,
+    heldLocks: [],
+  }, []);
+  // Distinct powers of two, handed out in rank order (ties by position).
+  pending.sort((a, b) => a.rank - b.rank || a.order - b.order);
+  let exponent = 0;
+  for (const p of pending) {
+    if (exponent < maxTimers) p.assign(2 ** exponent++);
+    else p.assign(0); // out of distinct deadlines: no timer
+  }
+  return {
+    locks: LOCKS,
+    events: EVENTS,
+    queues: raw.queues.slice(0, QUEUES),
+    watchdog: 2 ** exponent,
+    root,
+  };
+}
+
+// ------------------------------------------------------------ helpers
+
+/** Calls `visit` on every step of the scenario, depth first. */
+export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void {
+  const task = (spec: TaskSpec) => list(spec.steps);
+  const list = (steps: Step[]) => {
+    for (const step of steps) {
+      visit(step);
+      switch (step.op) {
+        case "spawn":
+        case "tgSpawn":
+          task(step.task);
+          break;
+        case "try":
+        case "timeout":
+        case "taskGroup":
+        case "lock":
+          list(step.body);
+          break;
+        case "waitFor":
+        case "shield":
+          if ("task" in step.aw) task(step.aw.task);
+          break;
+        case "gather":
+          for (const aw of step.aws) if ("task" in aw) task(aw.task);
+          break;
+      }
+    }
+  };
+  task(scenario.root);
+}
+
+/** How many steps a scenario has (its size, for summaries). */
+export function countSteps(scenario: Scenario): number {
+  let n = 0;
+  walkSteps(scenario, () => n++);
+  return n;
+}
+
+/** The step kinds a scenario uses. */
+export function kindsOf(scenario: Scenario): Set<StepKind> {
+  const kinds = new Set<StepKind>();
+  walkSteps(scenario, (step) => kinds.add(step.op));
+  return kinds;
+}
