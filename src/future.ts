@@ -511,9 +511,10 @@ export class Future<T> implements PromiseLike<T> {
     const state = this.#flags & STATE;
     if (state === FINISHED) return Promise.resolve(this.#value as T);
     if (state === PENDING) {
-      return new Promise<T>((resolve, reject) => {
-        this.#addCallback(settlePromise, { resolve, reject });
-      });
+      // A shared executor (no closure per call) hands over the resolvers.
+      const promise = new Promise<T>(captureResolvers);
+      this.#addCallback(settlePromise, new Resolvers(capturedResolve, capturedReject));
+      return promise;
     }
     // Rejected now; the caller attaches its handlers in the same turn.
     try {
@@ -591,10 +592,28 @@ function isInlineWaker(fn: unknown): boolean {
   return fn === taskWaker || fn === settlePromise;
 }
 
-function settlePromise(
-  resolvers: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
-  future: Future<unknown>,
-): void {
+/** A promise's resolve and reject functions, kept as one done-callback argument. */
+class Resolvers {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+
+  constructor(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+let capturedResolve: (value: any) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+/** The executor of every promise made by #asPromise: runs synchronously inside `new Promise`. */
+// deno-lint-ignore no-explicit-any
+function captureResolvers(resolve: (value: any) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+function settlePromise(resolvers: Resolvers, future: Future<unknown>): void {
   try {
     resolvers.resolve(future.result());
   } catch (error) {

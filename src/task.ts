@@ -106,7 +106,6 @@ let stepTask: (task: Task<any>, error: unknown) => void;
 // deno-lint-ignore no-explicit-any
 let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
 let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
-let releaseSignalWait: (task: Task<unknown>, future: Future<unknown>) => void;
 
 /**
  * A coroutine scheduled on the event loop, and the {@linkcode Future} of its
@@ -623,14 +622,11 @@ export class Task<T> extends Future<T> {
         if (task.#coro !== null || task.done() || task.getLoop() !== future.getLoop()) return false;
         const current = task.#waitingOn;
         if (current !== null && !current.done()) return false;
+        // No callback to clear the slot: a done future in it counts as free.
         task.#waitingOn = future;
-        addCallback(future, releaseSignalWait, task as Task<unknown>);
         return true;
       },
     });
-    releaseSignalWait = (task, future) => {
-      if (task.#waitingOn === future) task.#waitingOn = null;
-    };
     hooks.createTask = (loop, coro, options) =>
       new Task(coro as TaskCoroutine<unknown>, { ...(options as TaskOptions), loop });
   }
