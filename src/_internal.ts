@@ -50,10 +50,10 @@ export function installHandleInternals(x: {
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
 export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
-/** Schedules `fn(arg)` `delayMs` from now on the loop's timer heap (no argument array). */
+/** Schedules `fn(arg)` at loop time `when` on the loop's timer heap (no argument array). */
 export let scheduleTimer: <A>(
   loop: EventLoop,
-  delayMs: number,
+  when: number,
   fn: (arg: A) => void,
   arg: A,
 ) => TimerHandle;

@@ -14,6 +14,7 @@
 import type { Handle } from "./handle.ts";
 import type { Task } from "./task.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
+import { scheduleTimer } from "./_internal.ts";
 
 /** Passed to `exit()` when the body finished without an error. */
 export const NO_ERROR: unique symbol = Symbol("no error");
@@ -77,7 +78,7 @@ export class TimeoutScope {
     const loop = (this.#task as Task<unknown>).getLoop();
     this.#handle = when <= loop.time()
       ? loop.callSoon(expire, this)
-      : loop.callAt(when, expire, this);
+      : scheduleTimer(loop, when, expire, this);
   }
 
   /**

@@ -86,7 +86,7 @@ const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
 let scheduleTimer: <A>(
   loop: EventLoop,
-  delayMs: number,
+  when: number,
   fn: (arg: A) => void,
   arg: A,
 ) => TimerHandle;
@@ -146,6 +146,8 @@ export class EventLoop {
   #count = 0;
   #jobQueued = false;
   #inIteration = false;
+  /** The loop time read during the running iteration, or NaN before it is read. */
+  #iterationNow = NaN;
   #runJob = () => this.#runOnce();
 
   #timers = new Heap<TimerHandle>(timerLess);
@@ -203,6 +205,12 @@ export class EventLoop {
    * @returns The time.
    */
   time(): number {
+    // Inside an iteration the time is read once and kept (as libuv's loop
+    // time): a busy iteration asks for it once per timer it arms.
+    if (this.#inIteration) {
+      const now = this.#iterationNow;
+      return now === now ? now : (this.#iterationNow = this.#clock.now());
+    }
     return this.#clock.now();
   }
 
@@ -244,7 +252,7 @@ export class EventLoop {
     checkTime("EventLoop.callLater()", "delayMs", delayMs);
     checkFunction("EventLoop.callLater()", "callback", callback);
     this.#checkOpen();
-    return this.#addTimer(this.#clock.now() + (delayMs > 0 ? delayMs : 0), callback, args);
+    return this.#addTimer(this.time() + (delayMs > 0 ? delayMs : 0), callback, args);
   }
 
   /**
@@ -569,6 +577,7 @@ export class EventLoop {
     } finally {
       activeLoop = previous;
       this.#inIteration = false;
+      this.#iterationNow = NaN;
       this.#jobQueued = false;
     }
     if (this.#timersDirty) this.#rearm();
@@ -680,7 +689,7 @@ export class EventLoop {
 
   #collectDueTimers(): void {
     const timers = this.#timers;
-    const now = this.#clock.now();
+    const now = this.time();
     for (;;) {
       const timer = timers.peek();
       if (timer === undefined) break;
@@ -733,9 +742,9 @@ export class EventLoop {
 
   static {
     pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
-    scheduleTimer = (loop, delayMs, fn, arg) => {
+    scheduleTimer = (loop, when, fn, arg) => {
       loop.#checkOpen();
-      return loop.#insertTimer(makeTimer(loop.#clock.now() + delayMs, fn, arg));
+      return loop.#insertTimer(makeTimer(when, fn, arg));
     };
   }
 }

@@ -83,7 +83,7 @@ export function sleep(ms: number, options?: SleepOptions): Future<void> {
     pushEntry(loop, resolveSleepNow, future, undefined);
   } else if (ms !== Infinity) {
     // The future owns its timer: completing it any other way cancels the timer.
-    ownTimer(future, scheduleTimer(loop, ms, resolveSleep, future));
+    ownTimer(future, scheduleTimer(loop, loop.time() + ms, resolveSleep, future));
   }
   return future;
 }

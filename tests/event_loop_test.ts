@@ -340,3 +340,28 @@ Deno.test("the ring shrinks after a burst and keeps FIFO order through grow and 
   assert.deepEqual(log, expected);
   loop.close();
 });
+
+Deno.test("loop.time() is read from the clock once per iteration (as libuv's loop time)", async () => {
+  let reads = 0;
+  const virtual = new asyncio.VirtualClock();
+  const clock: asyncio.Clock = {
+    now: () => (reads++, virtual.now()),
+    setTimer: (when, cb) => virtual.setTimer(when, cb),
+    clearTimer: () => virtual.clearTimer(),
+  };
+  const loop = new asyncio.EventLoop({ clock });
+  const seen: number[] = [];
+  loop.callSoon(() => {
+    reads = 0;
+    for (let i = 0; i < 5; i++) seen.push(loop.time());
+    loop.callLater(10, () => {});
+    seen.push(reads);
+  });
+  await drain(loop);
+  assert.deepEqual(seen, [0, 0, 0, 0, 0, 1]);
+  reads = 0;
+  loop.time();
+  loop.time();
+  assert.equal(reads, 2, "outside an iteration every call reads the clock");
+  loop.close();
+});
