@@ -185,7 +185,8 @@ function fixed(value: number): string {
 function summary(): string {
   const lines = [
     "",
-    `Summary: median of the timed runs; µs per item = median ms × 1000 / items; ` +
+    `peers_bench.ts, all groups (deno bench prints the last group's own summary below this):`,
+    `median of the timed runs; µs per item = median ms × 1000 / items; ` +
     `ratio = median / native's median in the same group.`,
     "",
     "| workload | peer | N | items | median ms | µs per item | ratio to native | heap B per pending task |",

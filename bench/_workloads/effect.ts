@@ -69,8 +69,10 @@ export const effect: Workloads = {
   timeouts(n) {
     // Effect.timeout(10 s) around Effect.yieldNow, N fibers at once: the
     // timeout's sleep is interrupted (its timer cleared) when yieldNow wins.
-    const guarded = Effect.yieldNow.pipe(Effect.timeout(Duration.millis(DEADLINE_MS)));
-    return Effect.runPromise(Effect.forEach(indices(n), () => guarded, ALL_AT_ONCE));
+    const deadline = Duration.millis(DEADLINE_MS);
+    return Effect.runPromise(
+      Effect.forEach(indices(n), () => Effect.yieldNow.pipe(Effect.timeout(deadline)), ALL_AT_ONCE),
+    );
   },
 
   timers(n) {
@@ -114,9 +116,8 @@ export const effect: Workloads = {
         yield* Effect.yieldNow;
         section.leave();
       });
-      const guarded = semaphore.withPermit(critical);
       const worker = Effect.gen(function* () {
-        for (let round = 0; round < LOCK_ROUNDS; round++) yield* guarded;
+        for (let round = 0; round < LOCK_ROUNDS; round++) yield* semaphore.withPermit(critical);
       });
       yield* Effect.forEach(indices(n), () => worker, ALL_AT_ONCE);
       check(section.rounds === n * LOCK_ROUNDS, "some lock rounds did not run");
