@@ -128,8 +128,16 @@ export let markYieldOnce: (future: Future<unknown>) => void;
 export let isYieldOnce: (future: Future<unknown>) => boolean;
 /** The message given to `cancel()`. */
 export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
-/** The CancelledError a cancelled future raises (made once, then reused). */
+/** The CancelledError a cancelled future raises now (Python's `_make_cancelled_error()`). */
 export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
+/** The CancelledError gather() reports for a cancelled child (it carries the cancel message). */
+export let cancelledErrorForResults: (future: Future<unknown>) => CancelledError;
+/** Cancels a pending future with a message, like `Future.prototype.cancel` (also on a Task). */
+export let cancelFuture: (
+  future: Future<unknown>,
+  msg: string | undefined,
+  inline?: boolean,
+) => void;
 /** Marks a future's exception as retrieved without reading it. */
 export let silence: (future: Future<unknown>) => void;
 /** Gives a pending future a timer that is cancelled when the future completes (sleep). */
@@ -146,6 +154,8 @@ export function installFutureInternals(x: {
   isYieldOnce: typeof isYieldOnce;
   cancelMessageOf: typeof cancelMessageOf;
   cancelledErrorOf: typeof cancelledErrorOf;
+  cancelledErrorForResults: typeof cancelledErrorForResults;
+  cancelFuture: typeof cancelFuture;
   silence: typeof silence;
   setTaskWaker: typeof setTaskWaker;
   ownTimer: typeof ownTimer;
@@ -161,6 +171,8 @@ export function installFutureInternals(x: {
     isYieldOnce,
     cancelMessageOf,
     cancelledErrorOf,
+    cancelledErrorForResults,
+    cancelFuture,
     silence,
     setTaskWaker,
     ownTimer,

@@ -26,6 +26,13 @@ const LOG_EXCEPTION = 4;
 const YIELD_ONCE = 8;
 /** Flag: a promise was handed out for this future, so a failure will reach someone. */
 const RETRIEVING = 16;
+/**
+ * Flag: cancelled by a CancelledError that ended it (a task's coroutine let it
+ * escape), not yet handed to anyone: Python's `_cancelled_exc`.
+ */
+const GIVEN_ERROR = 64;
+/** Flag: cancelled without a message of its own (Python's `_cancel_message` is None). */
+const NO_MESSAGE = 128;
 /** Flag: pending, with a TimerHandle in #value to cancel when done (a sleep; no callback needed). */
 const OWNS_TIMER = 32;
 
@@ -423,23 +430,56 @@ export class Future<T> implements PromiseLike<T> {
   }
 
   #cancelWith(error: CancelledError, inline = false): void {
+    this.#flags |= GIVEN_ERROR | NO_MESSAGE;
     this.#finish(CANCELLED, error, inline);
   }
 
+  /**
+   * Python's `_make_cancelled_error()`: the error that ended the future goes
+   * to its first retriever; after that (or for a future cancelled with a
+   * message) every retriever gets an error carrying the cancel message.
+   * Python makes a new one each time; one is made and reused here.
+   */
   #cancelledError(): CancelledError {
     const value = this.#value;
-    if (typeof value === "object") return value as CancelledError;
-    // Made once, from the message, then kept (Python makes one per call).
+    const flags = this.#flags;
+    if (typeof value === "object") {
+      if ((flags & GIVEN_ERROR) === 0 && (flags & NO_MESSAGE) !== 0 && (value as Error).message) {
+        // Handed over already: later retrievers get one without the message.
+        const plain = cancelledError(undefined, undefined, this.#loop.getDebug());
+        this.#value = plain;
+        return plain;
+      }
+      this.#flags = flags & ~GIVEN_ERROR;
+      return value as CancelledError;
+    }
     const error = cancelledError(value as string | undefined, undefined, this.#loop.getDebug());
     this.#value = error;
     return error;
   }
 
+  /** Python's `_cancel_message`: the message given to `cancel()`, if this future was cancelled so. */
   #cancelMessage(): string | undefined {
+    if ((this.#flags & STATE) !== CANCELLED || (this.#flags & NO_MESSAGE) !== 0) return undefined;
     const value = this.#value;
     return typeof value === "object"
       ? (value as Error).message || undefined
       : value as string | undefined;
+  }
+
+  /**
+   * The CancelledError gather() puts in its results for a cancelled child:
+   * one carrying the cancel message (or none), as Python's
+   * `CancelledError('' if fut._cancel_message is None else ...)`; the stored
+   * error is reused when its message is that one.
+   */
+  #cancelledErrorForResults(): CancelledError {
+    const message = this.#cancelMessage();
+    const value = this.#value;
+    if (typeof value === "object" && (value as Error).message === (message ?? "")) {
+      return value as CancelledError;
+    }
+    return cancelledError(message, undefined, this.#loop.getDebug());
   }
 
   #retrieved(): void {
@@ -538,6 +578,10 @@ export class Future<T> implements PromiseLike<T> {
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
       cancelMessageOf: (future) => future.#cancelMessage(),
       cancelledErrorOf: (future) => future.#cancelledError(),
+      cancelledErrorForResults: (future) => future.#cancelledErrorForResults(),
+      cancelFuture: (future, msg, inline) => {
+        if ((future.#flags & STATE) === PENDING) future.#finish(CANCELLED, msg, inline);
+      },
       ownTimer: (future, timer) => {
         future.#flags |= OWNS_TIMER;
         future.#value = timer;

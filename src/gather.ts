@@ -9,6 +9,7 @@ import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import {
   addCallback,
+  cancelledErrorForResults,
   cancelledErrorOf,
   cancelMessageOf,
   failFuture,
@@ -258,7 +259,7 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
   for (let i = 0; i < children.length; i++) {
     const c = children[i];
     if (c.cancelled()) {
-      results[i] = cancelledErrorOf(c);
+      results[i] = cancelledErrorForResults(c);
     } else {
       const error = c.exception();
       results[i] = error === undefined ? c.result() : error;

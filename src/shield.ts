@@ -9,8 +9,7 @@ import { Future } from "./future.ts";
 import type { Awaitable } from "./ensure_future.ts";
 import {
   addCallback,
-  cancelFutureWith,
-  cancelledErrorOf,
+  cancelFuture,
   failFuture,
   removeCallback,
   resolveFuture,
@@ -124,7 +123,8 @@ function innerDone(outer: ShieldFuture<unknown>, inner: Future<unknown>): void {
   // exception nobody retrieves is still reported.
   if (outer.done()) return;
   if (inner.cancelled()) {
-    cancelFutureWith(outer, cancelledErrorOf(inner));
+    // As Python's `outer.cancel()`: the waiter sees a CancelledError without the inner's message.
+    cancelFuture(outer, undefined);
     return;
   }
   const error = inner.exception(); // moves the duty to report it to `outer`

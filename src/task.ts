@@ -9,6 +9,7 @@ import { EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
+  cancelFuture,
   cancelFutureWith,
   failFuture,
   hooks,
@@ -441,9 +442,11 @@ export class Task<T> extends Future<T> {
     current = previous;
     if (result.done) {
       if (this.#bits & MUST_CANCEL) {
-        // Cancelled right as the coroutine returned.
+        // Cancelled right as the coroutine returned: Python's
+        // `super().cancel(msg=self._cancel_message)`.
         this.#bits &= ~MUST_CANCEL;
-        this.#finishWithError(this.#makeCancelledError());
+        this.#unlink();
+        cancelFuture(this, this.#cancelMessage, (this.#bits & INLINE_WAKE) !== 0);
       } else {
         this.#resolve(result.value);
       }

@@ -31,8 +31,9 @@ Deno.test("shield(): the outer future gets the inner exception", async () => {
   assert.equal(reports.length, 0, "retrieved through the outer future: nothing to report");
 });
 
-Deno.test("shield(): cancelling the inner future cancels the outer one, with its message", async () => {
-  // CPython: test_tasks.py test_shield_cancel_inner
+Deno.test("shield(): cancelling the inner future cancels the outer one, without its message", async () => {
+  // CPython: test_tasks.py test_shield_cancel_inner. Python's shield calls
+  // outer.cancel() with no message (fuzzer regression shield-cancel-message).
   const { loop } = virtualLoop();
   const inner = new asyncio.Future<number>({ loop });
   const outer = asyncio.shield(inner);
@@ -40,7 +41,7 @@ Deno.test("shield(): cancelling the inner future cancels the outer one, with its
   inner.cancel("stop");
   await drain(loop);
   assert.ok(outer.cancelled());
-  assert.throws(() => outer.result(), { name: "CancelledError", message: "stop" });
+  assert.throws(() => outer.result(), { name: "CancelledError", message: "" });
   loop.close();
 });
 

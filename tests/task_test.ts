@@ -333,9 +333,12 @@ Deno.test("cancel(): the coroutine's finally blocks run, innermost first", async
   ]);
 });
 
-Deno.test("cancel(msg): the message reaches result(), exception() and the coroutine", async (t) => {
+Deno.test("cancel(msg): the message reaches the coroutine and the first retriever only", async (t) => {
   // CPython: test_tasks.py test_cancel_with_message_then_future_result,
-  // test_cancel_with_message_then_future_exception
+  // test_cancel_with_message_then_future_exception. Python 3.13 hands the
+  // error that ended the task to its first retriever; later result() and
+  // exception() calls raise CancelledError() without the message (checked
+  // with python3.13: result 0 ('my message',), result 1 (), exception ()).
   for (const msg of [undefined, "my message"]) {
     await t.step(`msg=${msg}`, async () => {
       const seen = await runVirtual(function* () {
@@ -351,8 +354,8 @@ Deno.test("cancel(msg): the message reaches result(), exception() and the corout
         yield* asyncio.sleep(0);
         task.cancel(msg);
         const error = yield* cancelledErrorOf(task);
-        assert.throws(() => task.result(), { name: "CancelledError", message: msg ?? "" });
-        assert.throws(() => task.exception(), { name: "CancelledError", message: msg ?? "" });
+        assert.throws(() => task.result(), { name: "CancelledError", message: "" });
+        assert.throws(() => task.exception(), { name: "CancelledError", message: "" });
         return [inside, error.message];
       });
       assert.deepEqual(seen, [msg ?? "", msg ?? ""]);
@@ -1543,9 +1546,8 @@ Deno.test("an async task's waits made with its own signal are cancelled with the
       });
       yield* asyncio.sleep(10);
       task.cancel("stop");
-      const [outcome] = yield* asyncio.gather([task], { returnExceptions: true });
-      assert.ok(outcome instanceof asyncio.CancelledError);
-      assert.equal((outcome as Error).message, "stop");
+      yield* asyncio.wait([task]);
+      assert.throws(() => task.result(), { name: "CancelledError", message: "stop" });
       assert.equal(asyncio.getRunningLoop().time(), 10);
     });
   });
