@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Args {
     noPython: false,
     keepGoing: false,
     pending: false,
-    quiet: !Deno.stdout.isTerminal(),
+    quiet: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -179,17 +179,32 @@ function stripCancelMessages(line: string): string {
 
 // ------------------------------------------------------------ progress
 
+/**
+ * The progress line: rewritten in place on a terminal; elsewhere (CI logs)
+ * a plain line at every quarter of a half.
+ */
 class Progress {
   #quiet: boolean;
+  #tty = Deno.stdout.isTerminal();
   #last = 0;
   #shown = false;
+  #quarter = 0;
 
   constructor(quiet: boolean) {
     this.#quiet = quiet;
   }
 
-  update(text: string): void {
+  update(text: string, done?: number, total?: number): void {
     if (this.#quiet) return;
+    if (!this.#tty) {
+      if (done === undefined || total === undefined || total === 0) return;
+      const quarter = Math.floor((done / total) * 4);
+      if (quarter > this.#quarter) {
+        this.#quarter = quarter;
+        console.log(text);
+      }
+      return;
+    }
     const now = Date.now();
     if (now - this.#last < 100) return;
     this.#last = now;
@@ -200,6 +215,7 @@ class Progress {
   done(): void {
     if (this.#shown) Deno.stdout.writeSync(new TextEncoder().encode("\r\x1b[K"));
     this.#shown = false;
+    this.#quarter = 0;
   }
 }
 
@@ -257,11 +273,11 @@ async function runHalf(
     const property = fc.asyncProperty(scenarioArbitrary(language), async (scenario) => {
       if (shrinking) shrinks++;
       else ran++;
-      progress.update(
-        shrinking
-          ? `${name}: shrinking a failure (${shrinks} tries)`
-          : `${name}: ${result.scenarios + ran}/${args.runs} scenarios`,
-      );
+      if (shrinking) progress.update(`${name}: shrinking a failure (${shrinks} tries)`);
+      else {
+        const done = result.scenarios + ran;
+        progress.update(`${name}: ${done}/${args.runs} scenarios`, done, args.runs);
+      }
       if (hung) return; // nothing more can run in this process
       const failure = await check(scenario);
       if (failure?.includes("run() did not finish")) hung = true;
