@@ -147,8 +147,7 @@ function parseArgs(argv: string[]): Args {
  * regressions/ with its diagnosis):
  *
  * - Cancellation messages (`--cancel-messages` compares them):
- *   `gather-cancel-message.pending.json`, `cancel-message-once.pending.json`,
- *   `shield-cancel-message.pending.json`. By default both traces have
+ *   `gather-cancelled-child-message.pending.json`. By default both traces have
  *   `Cancelled(msg)` turned into `Cancelled` before they are compared.
  * - A task that cancels itself, or an ancestor waiting on it (`--self-cancel`
  *   generates that): `self-cancel-timeout.pending.json`,
@@ -397,6 +396,14 @@ async function checkPending(python: Python | null): Promise<number> {
     const same = firstDifference(expected, ours.trace) === -1;
     if (same) fixed++;
     console.log(`${same ? "now passes" : "still differs"}: ${entry.name}`);
+  }
+  // Every fixed regression file must be in index.ts, or the suite never runs it.
+  const { REGRESSIONS: listed } = await import("./regressions/index.ts");
+  const names = new Set(listed.map((r: Regression) => r.name));
+  for (const entry of Deno.readDirSync(REGRESSIONS)) {
+    if (!entry.name.endsWith(".json") || entry.name.endsWith(".pending.json")) continue;
+    const name = entry.name.slice(0, -".json".length);
+    if (!names.has(name)) console.log(`not in regressions/index.ts (the suite skips it): ${name}`);
   }
   if (fixed > 0) {
     console.log(

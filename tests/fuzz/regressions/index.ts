@@ -10,9 +10,12 @@
 
 import type { Regression } from "../main.ts";
 import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
+import cancelMessageOnce from "./cancel-message-once.json" with { type: "json" };
+import gatherCancelMessage from "./gather-cancel-message.json" with { type: "json" };
 import mixed1 from "./mixed-1.json" with { type: "json" };
 import mixed2 from "./mixed-2.json" with { type: "json" };
 import mixed3 from "./mixed-3.json" with { type: "json" };
+import shieldCancelMessage from "./shield-cancel-message.json" with { type: "json" };
 import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" with {
   type: "json",
 };
@@ -21,9 +24,12 @@ import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
 /** Every fixed regression, each with the trace CPython printed for it. */
 export const REGRESSIONS: Regression[] = [
   cancelDoneFailedTask,
+  cancelMessageOnce,
+  gatherCancelMessage,
   mixed1,
   mixed2,
   mixed3,
+  shieldCancelMessage,
   waitforInnerSwallowsCancel,
   watchdogRounds,
 ] as Regression[];
