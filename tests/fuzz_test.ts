@@ -76,7 +76,7 @@ Deno.test("fuzz language: finalize drops what cannot run and keeps what can", ()
         { k: "await", ref: 3 }, // nothing spawned yet: dropped
         { k: "reschedule", pick: 5, r: 1 }, // not in a timeout: dropped
         { k: "tgSpawn", task: { steps: [], result: 2 } }, // not in a group: dropped
-        { k: "spawn", task: { steps: [{ k: "cancel", ref: 0, pick: 1 }], result: 3 } },
+        { k: "spawn", task: { steps: [{ k: "cancel", ref: 0, pick: 1 }], result: 3 }, pick: 5 },
         { k: "await", ref: 7 }, // the spawned task
         { k: "lock", lock: 0, body: [{ k: "lock", lock: 0, body: [] }] }, // no re-entry
         { k: "try", pick: 1, value: 4, body: [] }, // "error" + "return"

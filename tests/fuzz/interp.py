@@ -285,7 +285,12 @@ class Interpreter:
         if op == "sleep":
             await self.wait(frame, f"sleep {step['ms']}", asyncio.sleep(step["ms"]))
         elif op == "spawn":
-            self.tasks[step["task"]["id"]] = asyncio.create_task(self.task(step["task"]))
+            coro = self.task(step["task"])
+            if step.get("eager"):
+                t = asyncio.eager_task_factory(self.loop, coro)
+            else:
+                t = asyncio.create_task(coro)
+            self.tasks[step["task"]["id"]] = t
             self.log(id, f"spawn {step['task']['id']}")
         elif op == "await":
             t = self.tasks.get(step["id"])

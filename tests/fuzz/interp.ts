@@ -9,8 +9,9 @@
  * Mapping of the steps (Python as `interp.py` writes it):
  *
  * - `sleep`: `yield* sleep(ms)` / `await asyncio.sleep(ms)`
- * - `spawn`, `await`, `cancel`: `createTask(gen)`, `yield* task`, `task.cancel(msg)` /
- *   `asyncio.create_task(coro)`, `await task`, `task.cancel(msg)`
+ * - `spawn`, `await`, `cancel`: `createTask(gen)` (`{ eager: true }`), `yield* task`,
+ *   `task.cancel(msg)` / `asyncio.create_task(coro)` (`eager_task_factory(loop, coro)`),
+ *   `await task`, `task.cancel(msg)`
  * - `waitFor`, `gather`, `shield`: `yield* waitFor(aw, ms)`, `yield* gather(aws, {
  *   returnExceptions })`, `yield* shield(aw)` / `await wait_for(aw, ms)`,
  *   `await gather(*aws, return_exceptions=...)`, `await shield(aw)`
@@ -296,7 +297,10 @@ class Interpreter {
         yield* this.wait(frame, `sleep ${step.ms}`, asyncio.sleep(step.ms));
         return;
       case "spawn": {
-        const task = asyncio.createTask(this.task(step.task));
+        const task = asyncio.createTask(
+          this.task(step.task),
+          step.eager ? { eager: true } : undefined,
+        );
         this.tasks.set(step.task.id, task);
         this.log(id, `spawn ${step.task.id}`);
         return;

@@ -55,7 +55,7 @@ export type CatchAction = "return" | "reraise" | "continue";
 /** One step of a task. Delays are milliseconds; `null` means "no deadline". */
 export type Step =
   | { op: "sleep"; ms: number }
-  | { op: "spawn"; task: TaskSpec }
+  | { op: "spawn"; task: TaskSpec; eager?: true }
   | { op: "await"; id: number }
   | { op: "cancel"; id: number | "self"; msg: string | null }
   | { op: "throw"; err: number }
@@ -131,7 +131,7 @@ export interface RawTask {
 /** A raw step; see {@linkcode RawTask}. */
 export type RawStep =
   | { k: "sleep"; pick: number; r: number }
-  | { k: "spawn"; task: RawTask }
+  | { k: "spawn"; task: RawTask; pick: number }
   | { k: "await"; ref: number }
   | { k: "cancel"; ref: number; pick: number }
   | { k: "throw" }
@@ -237,7 +237,10 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
       step: fc.oneof(
         { maxDepth: 4, depthIdentifier: "tree", depthSize: "small", withCrossShrink: true },
         { weight: 12, arbitrary: leaf },
-        { weight: 3, arbitrary: fc.record({ k: fc.constant("spawn"), task: tie("task") }) },
+        {
+          weight: 3,
+          arbitrary: fc.record({ k: fc.constant("spawn"), task: tie("task"), pick: small }),
+        },
         {
           weight: 2,
           arbitrary: fc.record({
@@ -421,7 +424,10 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         const spec = task(raw.task, co, ancestors);
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
-        return { op: "spawn", task: spec };
+        // One spawn in five starts eagerly (Python's eager_task_factory).
+        return raw.pick < 2
+          ? { op: "spawn", task: spec, eager: true }
+          : { op: "spawn", task: spec };
       }
       case "await": {
         if (co.awaitable.length === 0) return null;
