@@ -262,8 +262,11 @@ export function* crawl(
     signal?.removeEventListener("abort", interrupt);
   }
   const elapsedMs = loop.time() - started;
+  // A cancelled task's error may have lost its message (as in Python, only
+  // the first code to retrieve it gets it), so name the interruption here.
+  const why = interrupted ? reasonText(signal?.reason) : undefined;
   const results = settled.map((value, i) =>
-    value instanceof Error ? resultOf(urls[i], value, elapsedMs) : value
+    value instanceof Error ? resultOf(urls[i], value, elapsedMs, why) : value
   );
   return { results, progress: { ...progress }, interrupted, elapsedMs, deadlineMs };
 }
@@ -466,9 +469,10 @@ function settledValue(task: asyncio.Task<FetchResult>): FetchResult | Error {
 }
 
 /** A result for a request that ended with `error` instead of a result. */
-function resultOf(url: string, error: unknown, ms: number): FetchResult {
+function resultOf(url: string, error: unknown, ms: number, reason?: string): FetchResult {
   if (error instanceof asyncio.CancelledError) {
-    const why = error.message ? ` (${error.message})` : "";
+    const message = reason || error.message;
+    const why = message ? ` (${message})` : "";
     return {
       url,
       outcome: "cancelled",

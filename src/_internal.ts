@@ -13,7 +13,7 @@
 import type { EventLoop } from "./event_loop.ts";
 import type { Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
-import type { Task } from "./task.ts";
+import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
 import type { CancelledError } from "./errors.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -197,11 +197,19 @@ export let adoptSignalWait: (task: Task<unknown>, future: Future<unknown>) => bo
 /** The expando key on a task's AbortSignal that points back to the task. */
 export const SIGNAL_TASK: unique symbol = Symbol("asyncio task");
 
+/** `new Task(coro, options)` whose argument errors name `where`, the function the user called. */
+export let newTask: <T>(
+  where: string,
+  coro: TaskCoroutine<T>,
+  options?: TaskOptions,
+) => Task<T>;
+
 export function installTaskInternals(x: {
+  newTask: typeof newTask;
   markInlineWake: typeof markInlineWake;
   adoptSignalWait: typeof adoptSignalWait;
 }): void {
-  ({ markInlineWake, adoptSignalWait } = x);
+  ({ newTask, markInlineWake, adoptSignalWait } = x);
 }
 
 /**

@@ -170,7 +170,7 @@ export class VirtualClock implements Clock {
    * @param ms How far to move, in milliseconds (>= 0).
    * @returns A promise that resolves once time is `now() + ms` and the loop is idle.
    * @throws {TypeError} If `ms` is not a number.
-   * @throws {RangeError} If `ms` is negative or NaN.
+   * @throws {RangeError} If `ms` is negative, NaN or Infinity.
    */
   async advance(ms: number): Promise<void> {
     if (typeof ms !== "number") {
@@ -178,8 +178,10 @@ export class VirtualClock implements Clock {
         `Cannot advance VirtualClock: 'ms' must be a number, got ${describe(ms)}`,
       );
     }
-    if (!(ms >= 0)) {
-      throw new RangeError(`Cannot advance VirtualClock: 'ms' must be >= 0, got ${ms}`);
+    if (!(ms >= 0) || ms === Infinity) {
+      throw new RangeError(
+        `Cannot advance VirtualClock: 'ms' must be a finite number >= 0, got ${ms}`,
+      );
     }
     const target = this.#now + ms;
     this.#advancing = true;

@@ -206,17 +206,20 @@ export class Condition {
    * The caller must hold the lock; the woken tasks resume once it is
    * released.
    *
-   * @param n How many waiters to wake.
+   * @param n How many waiters to wake; `Infinity` wakes them all (as
+   *   Python's `notify(math.inf)`).
    * @throws {Error} If the lock is not held.
    * @throws {TypeError} If `n` is not a number.
-   * @throws {RangeError} If `n` is negative, NaN or not an integer.
+   * @throws {RangeError} If `n` is negative, NaN, or neither an integer nor `Infinity`.
    */
   notify(n: number = 1): void {
     if (typeof n !== "number") {
       throw new TypeError(`Condition.notify(): 'n' must be a number, got ${describe(n)}`);
     }
     if (!(n >= 0) || (!Number.isInteger(n) && n !== Infinity)) {
-      throw new RangeError(`Condition.notify(): 'n' must be an integer >= 0, got ${n}`);
+      throw new RangeError(
+        `Condition.notify(): 'n' must be an integer >= 0 or Infinity, got ${n}`,
+      );
     }
     if (!this.#lock.locked()) {
       throw new Error(

@@ -438,8 +438,10 @@ export class EventLoop {
    * that throws is reported through the default handler, never rethrown.
    *
    * @param context What happened.
+   * @throws {TypeError} If `context` is not an object.
    */
   callExceptionHandler(context: ExceptionContext): void {
+    checkContext("EventLoop.callExceptionHandler()", context);
     const handler = this.#exceptionHandler;
     if (handler === null) {
       this.defaultExceptionHandler(context);
@@ -465,8 +467,10 @@ export class EventLoop {
    * error's stack with `console.error`.
    *
    * @param context What happened.
+   * @throws {TypeError} If `context` is not an object.
    */
   defaultExceptionHandler(context: ExceptionContext): void {
+    checkContext("EventLoop.defaultExceptionHandler()", context);
     const lines = [context.message || "Unhandled exception in event loop"];
     for (const key of Object.keys(context)) {
       if (key === "message" || key === "exception") continue;
@@ -746,6 +750,13 @@ export class EventLoop {
       loop.#checkOpen();
       return loop.#insertTimer(makeTimer(when, fn, arg));
     };
+  }
+}
+
+function checkContext(where: string, context: unknown): void {
+  // Any object will do, as Python takes any dict (a missing message gets a default one).
+  if (context === null || typeof context !== "object") {
+    throw new TypeError(`${where}: 'context' must be an object, got ${describe(context)}`);
   }
 }
 

@@ -11,7 +11,6 @@ import {
   addCallback,
   cancelledErrorForResults,
   cancelledErrorOf,
-  cancelMessageOf,
   failFuture,
   hasCallback,
   resolveFuture,
@@ -267,8 +266,9 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
   }
   if (outer.cancelRequested) {
     // Cancelled while children finished: the gather ends in cancellation
-    // anyway, with the message of the last child (as Python does).
-    failFuture(outer, cancelledError(cancelMessageOf(children[children.length - 1])));
+    // anyway, with the last child's _make_cancelled_error() (as Python does).
+    const last = children[children.length - 1];
+    failFuture(outer, last.cancelled() ? cancelledErrorOf(last) : cancelledError(undefined));
   } else {
     resolveFuture(outer, results);
   }

@@ -81,6 +81,15 @@ export function run<A extends Awaitable<unknown>>(
   if (typeof debug !== "boolean") {
     throw new TypeError(`run(): 'debug' must be a boolean, got ${describe(debug)}`);
   }
+  if (
+    clock !== undefined &&
+    (clock === null || typeof clock !== "object" || typeof clock.now !== "function" ||
+      typeof clock.setTimer !== "function" || typeof clock.clearTimer !== "function")
+  ) {
+    throw new TypeError(
+      `run(): 'clock' must implement Clock (now, setTimer, clearTimer), got ${describe(clock)}`,
+    );
+  }
   const loop = new EventLoop(clock === undefined ? { debug } : { clock, debug });
   // The new loop is the running loop from here until run() settles, also
   // between main's end and the shutdown (as in Python, leftover tasks that

@@ -89,6 +89,8 @@ const generatorNext = GeneratorPrototype.next;
 const generatorThrow = GeneratorPrototype.throw;
 
 let taskCounter = 0;
+/** Names the call in the constructor's argument errors (see newTask). */
+let taskWhere = "Cannot create Task";
 
 // Task.#bits
 const NATIVE = 1; // #coro is a native generator: resume it through the builtins
@@ -189,24 +191,24 @@ export class Task<T> extends Future<T> {
     let name: string | undefined;
     let eager = false;
     if (options !== undefined) {
-      checkOptions("Cannot create Task", options);
+      checkOptions(taskWhere, options);
       ({ loop, name, eager = false } = options);
       if (name !== undefined && typeof name !== "string") {
-        throw new TypeError(`Cannot create Task: 'name' must be a string, got ${describe(name)}`);
+        throw new TypeError(`${taskWhere}: 'name' must be a string, got ${describe(name)}`);
       }
       if (typeof eager !== "boolean") {
         throw new TypeError(
-          `Cannot create Task: 'eager' must be a boolean, got ${describe(eager)}`,
+          `${taskWhere}: 'eager' must be a boolean, got ${describe(eager)}`,
         );
       }
       if (loop !== undefined && !(loop instanceof EventLoop)) {
         throw new TypeError(
-          `Cannot create Task: 'loop' must be an EventLoop, got ${describe(loop)}`,
+          `${taskWhere}: 'loop' must be an EventLoop, got ${describe(loop)}`,
         );
       }
     }
     loop ??= getEventLoop();
-    if (loop.isClosed()) throw new Error("Cannot create Task: the event loop is closed");
+    if (loop.isClosed()) throw new Error(`${taskWhere}: the event loop is closed`);
     TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
     super(TRUSTED_LOOP);
     TRUSTED_LOOP.loop = undefined;
@@ -214,7 +216,7 @@ export class Task<T> extends Future<T> {
     else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
     else {
       throw new TypeError(
-        `Cannot create Task: 'coro' must be a generator, a generator function or an async function, got ${
+        `${taskWhere}: 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
         }`,
       );
@@ -616,6 +618,7 @@ export class Task<T> extends Future<T> {
     };
     setTaskWaker(wakeTask);
     installTaskInternals({
+      newTask,
       markInlineWake: (task) => {
         task.#bits |= INLINE_WAKE;
       },
@@ -630,8 +633,13 @@ export class Task<T> extends Future<T> {
         return true;
       },
     });
-    hooks.createTask = (loop, coro, options) =>
-      new Task(coro as TaskCoroutine<unknown>, { ...(options as TaskOptions), loop });
+    hooks.createTask = (loop, coro, options) => {
+      if (options !== undefined) checkOptions("EventLoop.createTask()", options);
+      return newTask("EventLoop.createTask()", coro as TaskCoroutine<unknown>, {
+        ...(options as TaskOptions),
+        loop,
+      });
+    };
   }
 }
 
@@ -674,6 +682,17 @@ function liveTasksOf(loop: EventLoop): LiveTasks {
   lastLoop = loop;
   lastLive = live;
   return live;
+}
+
+/** `new Task(...)` whose argument errors name `where` (the function the user called). */
+function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+  const previous = taskWhere;
+  taskWhere = where;
+  try {
+    return new Task(coro, options);
+  } finally {
+    taskWhere = previous;
+  }
 }
 
 /**
@@ -721,7 +740,7 @@ export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Ta
       }`,
     );
   }
-  return new Task(coro, options);
+  return newTask("createTask()", coro, options);
 }
 
 /**
@@ -777,6 +796,9 @@ export function currentTask(): Task<unknown> | null {
  * ```
  */
 export function allTasks(loop: EventLoop = getEventLoop()): Set<Task<unknown>> {
+  if (!(loop instanceof EventLoop)) {
+    throw new TypeError(`allTasks(): 'loop' must be an EventLoop, got ${describe(loop)}`);
+  }
   const tasks = new Set<Task<unknown>>();
   for (let t = liveTasksOf(loop).head; t !== null; t = nextLiveTask(t)) tasks.add(t);
   return tasks;

@@ -10,7 +10,7 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts";
 import { CancelledError } from "./errors.ts";
-import { addCallback, markInlineWake, resolveFuture } from "./_internal.ts";
+import { addCallback, markInlineWake, newTask, resolveFuture } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
 import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
 
@@ -46,6 +46,16 @@ export class ExceptionGroup extends AggregateError {
    * @param options Standard error options (`cause`).
    */
   constructor(errors: Iterable<unknown>, message?: string, options?: ErrorOptions) {
+    if (
+      errors === null || errors === undefined ||
+      typeof (errors as Iterable<unknown>)[Symbol.iterator] !== "function"
+    ) {
+      throw new TypeError(
+        `Cannot create ExceptionGroup: 'errors' must be an iterable of errors, got ${
+          describe(errors)
+        }`,
+      );
+    }
     super(errors, message, options);
     this.name = "ExceptionGroup";
   }
@@ -183,7 +193,11 @@ export class TaskGroup {
       }
       throw new Error(`TaskGroup.createTask(): ${this} ${refusal}`);
     }
-    const task = new Task(coro, { name, eager, loop: this.#loop as EventLoop });
+    const task = newTask("TaskGroup.createTask()", coro, {
+      name,
+      eager,
+      loop: this.#loop as EventLoop,
+    });
     if (task.done()) {
       // Finished eagerly: account for it now, no callback needed.
       onTaskDone(this, task);

@@ -716,7 +716,7 @@ Deno.test("Condition: bad arguments are rejected clearly", () => {
   });
   assert.throws(() => cond.notify(-1), {
     name: "RangeError",
-    message: "Condition.notify(): 'n' must be an integer >= 0, got -1",
+    message: "Condition.notify(): 'n' must be an integer >= 0 or Infinity, got -1",
   });
   assert.throws(() => cond.notify(NaN), RangeError);
   assert.throws(() => cond.notify(1.5), RangeError);

@@ -120,19 +120,19 @@ Deno.test("createTask(): bad arguments throw TypeError naming the function and a
   const noop = function* () {};
   assert.throws(() => asyncio.createTask(noop, { name: 5 as unknown as string, loop }), {
     name: "TypeError",
-    message: "Cannot create Task: 'name' must be a string, got 5",
+    message: "createTask(): 'name' must be a string, got 5",
   });
   assert.throws(() => asyncio.createTask(noop, { eager: "yes" as unknown as boolean, loop }), {
     name: "TypeError",
-    message: `Cannot create Task: 'eager' must be a boolean, got "yes"`,
+    message: `createTask(): 'eager' must be a boolean, got "yes"`,
   });
   assert.throws(() => asyncio.createTask(noop, 1 as unknown as asyncio.TaskOptions), {
     name: "TypeError",
-    message: "Cannot create Task: 'options' must be an object, got 1",
+    message: "createTask(): 'options' must be an object, got 1",
   });
   assert.throws(() => asyncio.createTask(noop, { loop: {} as asyncio.EventLoop }), {
     name: "TypeError",
-    message: "Cannot create Task: 'loop' must be an EventLoop, got an object",
+    message: "createTask(): 'loop' must be an EventLoop, got an object",
   });
   assert.equal(asyncio.allTasks(loop).size, 0, "no task was made by a rejected call");
   loop.close();
@@ -148,7 +148,7 @@ Deno.test("createTask() on a closed loop throws, and nothing runs", async () => 
       loop.createTask(function* () {
         ran = true;
       }),
-    { name: "Error", message: "Cannot create Task: the event loop is closed" },
+    { name: "Error", message: "EventLoop.createTask(): the event loop is closed" },
   );
   assert.throws(() => new asyncio.Task(() => (ran = true), { loop }), /closed/);
   await drain(loop);

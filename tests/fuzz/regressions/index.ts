@@ -12,6 +12,9 @@ import type { Regression } from "../main.ts";
 import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
 import cancelMessageOnce from "./cancel-message-once.json" with { type: "json" };
 import gatherCancelMessage from "./gather-cancel-message.json" with { type: "json" };
+import gatherCancelledChildMessage from "./gather-cancelled-child-message.json" with {
+  type: "json",
+};
 import mixed1 from "./mixed-1.json" with { type: "json" };
 import mixed2 from "./mixed-2.json" with { type: "json" };
 import mixed3 from "./mixed-3.json" with { type: "json" };
@@ -26,6 +29,7 @@ export const REGRESSIONS: Regression[] = [
   cancelDoneFailedTask,
   cancelMessageOnce,
   gatherCancelMessage,
+  gatherCancelledChildMessage,
   mixed1,
   mixed2,
   mixed3,
