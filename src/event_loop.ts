@@ -26,6 +26,7 @@ import {
 } from "./_internal.ts";
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
 import { RealClock } from "./_real_clock.ts";
+import { postMacrotask } from "./_macrotask.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -79,6 +80,15 @@ export interface EventLoopOptions {
 
 const INITIAL_CAPACITY = 64; // entries; a power of two
 const SHRINK_ABOVE = 4096 - 1; // a ring mask above which a mostly empty ring shrinks
+// A burst of back-to-back iterations longer than this (real ms) lets the host run.
+const STARVE_MS = 10;
+const BURST_CHECK_EVERY = 64; // iterations between two reads of the real clock
+
+/** Real elapsed time for the starvation guard (never a virtual clock's), read at call time. */
+function realNow(): number {
+  const perf = globalThis.performance;
+  return perf !== undefined && typeof perf.now === "function" ? perf.now() : Date.now();
+}
 // Compact the timer heap when cancelled timers are this fraction of it (CPython's rule).
 const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
@@ -146,6 +156,9 @@ export class EventLoop {
   #count = 0;
   #jobQueued = false;
   #inIteration = false;
+  /** Back-to-back iterations since the last check, and when the burst began (see #yieldToHost). */
+  #burstIterations = 0;
+  #burstStart = -1;
   /** The loop time read during the running iteration, or NaN before it is read. */
   #iterationNow = NaN;
   #runJob = () => this.#runOnce();
@@ -589,7 +602,45 @@ export class EventLoop {
       this.#stopRequested = false;
       this.#stopRun?.();
     }
-    if (this.#count > 0) this.#queueJob();
+    if (this.#count > 0) {
+      if (++this.#burstIterations >= BURST_CHECK_EVERY && this.#burstTooLong()) this.#yieldToHost();
+      else this.#queueJob();
+    } else {
+      this.#burstIterations = 0;
+      this.#burstStart = -1;
+    }
+  }
+
+  /**
+   * Whether back-to-back iterations (each queued as a microtask, so the host
+   * has had no turn) have run for longer than STARVE_MS. Checked every
+   * BURST_CHECK_EVERY iterations to keep the clock read off the hot path.
+   */
+  #burstTooLong(): boolean {
+    this.#burstIterations = 0;
+    const now = realNow();
+    if (this.#burstStart < 0) {
+      this.#burstStart = now;
+      return false;
+    }
+    return now - this.#burstStart > STARVE_MS;
+  }
+
+  /**
+   * Runs the next iteration from a macrotask, so that host timers and I/O
+   * get their turn (Python's loop polls I/O on every iteration; a loop that
+   * only ever queued microtasks would starve them). The loop's wake-up is
+   * disarmed meanwhile, so a virtual clock cannot jump while work is ready.
+   */
+  #yieldToHost(): void {
+    this.#jobQueued = true;
+    this.#burstStart = -1;
+    if (this.#armedAt !== Infinity) {
+      this.#armedAt = Infinity;
+      this.#clock.clearTimer();
+      this.#timersDirty = true;
+    }
+    postMacrotask(this.#runJob);
   }
 
   #runReady(): void {

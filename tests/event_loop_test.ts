@@ -365,3 +365,29 @@ Deno.test("loop.time() is read from the clock once per iteration (as libuv's loo
   assert.equal(reads, 2, "outside an iteration every call reads the clock");
   loop.close();
 });
+
+Deno.test("a loop that is never idle still lets the host run (no starvation)", async () => {
+  // Python's loop polls I/O on every iteration; ours is driven by microtasks,
+  // so after a burst of back-to-back iterations it yields one macrotask.
+  const loop = new asyncio.EventLoop({ clock: new asyncio.VirtualClock({ autojump: true }) });
+  const later = loop.callLater(1_000, () => {}); // autojump must not reach it while work is ready
+  let hostRan = false;
+  let spins = 0;
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => (hostRan = true);
+  channel.port2.postMessage(null); // a host task, behind the loop's microtasks
+  const spinner = loop.createTask(function* () {
+    while (!hostRan) {
+      spins++;
+      yield* asyncio.sleep(0);
+    }
+  });
+  await loop.runUntilComplete(spinner);
+  channel.port1.close();
+  channel.port2.close();
+  assert.ok(hostRan);
+  assert.ok(spins > 64, `the loop kept running at first (${spins} spins)`);
+  assert.equal(loop.time(), 0, "virtual time did not jump while work was ready");
+  later.cancel();
+  loop.close();
+});
