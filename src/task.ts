@@ -207,20 +207,25 @@ export class Task<T> extends Future<T> {
         );
       }
     }
-    loop ??= getEventLoop();
-    if (loop.isClosed()) throw new Error(`${taskWhere}: the event loop is closed`);
-    TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
-    super(TRUSTED_LOOP);
-    TRUSTED_LOOP.loop = undefined;
-    if (typeof coro === "function") this.#coro = coro;
-    else if (isGenerator(coro)) this.#setCoro(coro as Coroutine<T>);
-    else {
+    // The coroutine is checked before anything is made (no task for a bad one).
+    const native = isNativeGenerator(coro);
+    if (!native && typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `${taskWhere}: 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
         }`,
       );
     }
+    loop ??= getEventLoop();
+    if (loop.isClosed()) throw new Error(`${taskWhere}: the event loop is closed`);
+    TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
+    super(TRUSTED_LOOP);
+    TRUSTED_LOOP.loop = undefined;
+    if (native) {
+      this.#coro = coro as Coroutine<T>;
+      this.#bits = NATIVE;
+    } else if (typeof coro === "function") this.#coro = coro;
+    else this.#setCoro(coro as Coroutine<T>); // a look-alike generator
     this.#name = name === undefined ? ++taskCounter : name;
     const taskLoop = loop;
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
@@ -733,13 +738,6 @@ function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions
  * ```
  */
 export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
-  if (typeof coro !== "function" && !isGenerator(coro)) {
-    throw new TypeError(
-      `createTask(): 'coro' must be a generator, a generator function or an async function, got ${
-        describe(coro)
-      }`,
-    );
-  }
   return newTask("createTask()", coro, options);
 }
 
