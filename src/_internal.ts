@@ -140,6 +140,8 @@ export let cancelFuture: (
 ) => void;
 /** Marks a future's exception as retrieved without reading it. */
 export let silence: (future: Future<unknown>) => void;
+/** A failed future's exception, without marking it retrieved (undefined otherwise). */
+export let peekFailure: (future: Future<unknown>) => unknown;
 /** Gives a pending future a timer that is cancelled when the future completes (sleep). */
 export let ownTimer: (future: Future<unknown>, timer: TimerHandle) => void;
 
@@ -157,6 +159,7 @@ export function installFutureInternals(x: {
   cancelledErrorForResults: typeof cancelledErrorForResults;
   cancelFuture: typeof cancelFuture;
   silence: typeof silence;
+  peekFailure: typeof peekFailure;
   setTaskWaker: typeof setTaskWaker;
   ownTimer: typeof ownTimer;
 }): void {
@@ -174,6 +177,7 @@ export function installFutureInternals(x: {
     cancelledErrorForResults,
     cancelFuture,
     silence,
+    peekFailure,
     setTaskWaker,
     ownTimer,
   } = x);

@@ -589,6 +589,7 @@ export class Future<T> implements PromiseLike<T> {
       setTaskWaker: (fn) => {
         taskWaker = fn;
       },
+      peekFailure: (future) => (future.#flags & STATE) === FAILED ? future.#value : undefined,
       silence: (future) => {
         if (future.#flags & LOG_EXCEPTION) future.#retrieved();
       },

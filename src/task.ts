@@ -11,10 +11,12 @@ import {
   addCallback,
   cancelFuture,
   cancelFutureWith,
+  cancelledErrorOf,
   failFuture,
   hooks,
   installTaskInternals,
   isYieldOnce,
+  peekFailure,
   pushEntry,
   resolveFuture,
   setTaskWaker,
@@ -266,7 +268,9 @@ export class Task<T> extends Future<T> {
         reason = cancelledError(msg, undefined, this.getLoop().getDebug());
         cancelFutureWith(waitingOn, reason);
       }
-    } else if (waitingOn === null || !waitingOn.cancel(msg)) {
+    } else if (waitingOn === null || waitingOn.done() || !waitingOn.cancel(msg)) {
+      // (A done waiter is not asked: cancel() on a failed future marks its
+      // exception retrieved, and this task's cancellation would then hide it.)
       // The step is already scheduled (or this is an async task); it will see the flag.
       this.#bits |= MUST_CANCEL;
       this.#cancelMessage = msg;
@@ -612,11 +616,14 @@ export class Task<T> extends Future<T> {
       let error: unknown = NO_ERROR;
       if ((task.#bits & MUST_CANCEL) !== 0 && future.done()) {
         // Python's wakeup reads the future's outcome: a CancelledError from it
-        // (with its message) is what the coroutine sees, not a new one.
-        try {
-          future.result();
-        } catch (thrown) {
-          if (thrown instanceof CancelledError) error = thrown;
+        // (with its message) is what the coroutine sees, not a new one. Any
+        // other failure is not read: the coroutine gets the cancellation
+        // instead, and the failure stays unretrieved, so it is reported
+        // (Python drops it here).
+        if (future.cancelled()) error = cancelledErrorOf(future);
+        else {
+          const failure = peekFailure(future);
+          if (failure instanceof CancelledError) error = future.exception();
         }
       }
       task.#step(error);

@@ -1603,3 +1603,26 @@ Deno.test("an async task's waits made with its own signal are cancelled with the
     });
   });
 });
+
+Deno.test("a failure a waiter never saw (it was cancelled first) is reported, not lost", async () => {
+  // Task B waits on A; A fails, and B is cancelled before it wakes. Python
+  // marks A's exception retrieved (cancel() forwarded to a done future, then
+  // the wake-up reads it) and drops it; here it stays unretrieved and is
+  // reported once when the loop closes (fuzzer regression waiter-cancel-keeps-failure).
+  const reports: asyncio.ExceptionContext[] = [];
+  await runVirtual(function* () {
+    asyncio.getRunningLoop().setExceptionHandler((_loop, context) => reports.push(context));
+    const a = asyncio.createTask(function* () {
+      throw new Error("E1");
+    });
+    const b = asyncio.createTask(function* () {
+      yield* a;
+    }, { eager: true });
+    yield* asyncio.sleep(0); // A fails; B's wake-up is now queued
+    b.cancel();
+    const [outcome] = yield* asyncio.gather([b], { returnExceptions: true });
+    assert.ok(outcome instanceof asyncio.CancelledError, "B sees its cancellation");
+  });
+  assert.equal(reports.length, 1);
+  assert.equal((reports[0].exception as Error).message, "E1");
+});

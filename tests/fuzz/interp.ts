@@ -314,7 +314,11 @@ class Interpreter {
         try {
           yield* this.wait(frame, `await ${step.id}`, task);
         } catch (error) {
-          this.#retrieved.add(task);
+          // The waiter got the task's outcome, unless a cancellation of the
+          // waiter came instead of a failure (then the failure is reported).
+          if (!(error instanceof asyncio.CancelledError) || !task.done() || task.cancelled()) {
+            this.#retrieved.add(task);
+          }
           throw error;
         }
         return;

@@ -22,6 +22,7 @@ import shieldCancelMessage from "./shield-cancel-message.json" with { type: "jso
 import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" with {
   type: "json",
 };
+import waiterCancelKeepsFailure from "./waiter-cancel-keeps-failure.json" with { type: "json" };
 import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
 
 /** Every fixed regression, each with the trace CPython printed for it. */
@@ -34,6 +35,7 @@ export const REGRESSIONS: Regression[] = [
   mixed2,
   mixed3,
   shieldCancelMessage,
+  waiterCancelKeepsFailure,
   waitforInnerSwallowsCancel,
   watchdogRounds,
 ] as Regression[];
