@@ -208,12 +208,19 @@ export let newTask: <T>(
   options?: TaskOptions,
 ) => Task<T>;
 
+/**
+ * The message of a task's last must-cancel request (Python's Task._cancel_message,
+ * which stays set even if the task then finishes normally), or undefined for a future.
+ */
+export let pendingCancelMessage: (future: Future<unknown>) => string | undefined;
+
 export function installTaskInternals(x: {
   newTask: typeof newTask;
+  pendingCancelMessage: typeof pendingCancelMessage;
   markInlineWake: typeof markInlineWake;
   adoptSignalWait: typeof adoptSignalWait;
 }): void {
-  ({ newTask, markInlineWake, adoptSignalWait } = x);
+  ({ newTask, pendingCancelMessage, markInlineWake, adoptSignalWait } = x);
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   cancelledErrorOf,
   failFuture,
   hasCallback,
+  pendingCancelMessage,
   resolveFuture,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
@@ -268,7 +269,10 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
     // Cancelled while children finished: the gather ends in cancellation
     // anyway, with the last child's _make_cancelled_error() (as Python does).
     const last = children[children.length - 1];
-    failFuture(outer, last.cancelled() ? cancelledErrorOf(last) : cancelledError(undefined));
+    failFuture(
+      outer,
+      last.cancelled() ? cancelledErrorOf(last) : cancelledError(pendingCancelMessage(last)),
+    );
   } else {
     resolveFuture(outer, results);
   }

@@ -631,6 +631,8 @@ export class Task<T> extends Future<T> {
     setTaskWaker(wakeTask);
     installTaskInternals({
       newTask,
+      pendingCancelMessage: (future) =>
+        future instanceof Task ? (future as Task<unknown>).#cancelMessage : undefined,
       markInlineWake: (task) => {
         task.#bits |= INLINE_WAKE;
       },

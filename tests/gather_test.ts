@@ -611,3 +611,32 @@ Deno.test("gather(): a child failing with `undefined` fails the gather (it canno
     assert.equal(asyncio.getRunningLoop().time(), 0);
   });
 });
+
+Deno.test("gather() cancelled while its last child swallowed the cancel: Python's _cancel_message is kept", async () => {
+  // python3.13: g.cancel("outer"); t.cancel("second"); t catches and returns 5 ->
+  // `await g` raises CancelledError('second'), t.cancelled() is False.
+  await runVirtual(function* () {
+    const t = asyncio.createTask(function* () {
+      try {
+        yield* asyncio.sleep(10);
+      } catch {
+        // swallowed
+      }
+      return 5;
+    });
+    yield* asyncio.sleep(0);
+    const g = asyncio.gather([t]);
+    yield* asyncio.sleep(0);
+    g.cancel("outer");
+    t.cancel("second");
+    try {
+      yield* g;
+      assert.fail("the gather must end in cancellation");
+    } catch (error) {
+      assert.ok(error instanceof asyncio.CancelledError);
+      assert.equal(error.message, "second");
+    }
+    assert.equal(t.cancelled(), false);
+    assert.equal(t.result(), 5);
+  });
+});
