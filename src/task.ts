@@ -665,6 +665,10 @@ function badYieldMessage(value: unknown): string {
   if (value instanceof Future) {
     return `Task got bare yield of ${value}; wait on a future with yield*, not yield`;
   }
+  if (isGenerator(value)) {
+    // The closest JavaScript gets to Python's "coroutine ... was never awaited".
+    return "Task got a yielded generator that was never run: use yield* to run a coroutine, not yield";
+  }
   return `Task got bad yield: ${
     describe(value)
   }; a generator task may only yield* futures and tasks`;

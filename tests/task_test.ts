@@ -1626,3 +1626,21 @@ Deno.test("a failure a waiter never saw (it was cancelled first) is reported, no
   assert.equal(reports.length, 1);
   assert.equal((reports[0].exception as Error).message, "E1");
 });
+
+Deno.test("yielding a coroutine instead of yield* fails with a message that says so", async () => {
+  // Python's nearest warning is "coroutine ... was never awaited"; a generator
+  // that is called and dropped never reaches the library, but one yielded by
+  // mistake does.
+  await runVirtual(function* () {
+    function* helper() {
+      yield* asyncio.sleep(1);
+      return 1;
+    }
+    const task = asyncio.createTask(function* () {
+      yield helper();
+    });
+    const [outcome] = yield* asyncio.gather([task], { returnExceptions: true });
+    assert.ok(outcome instanceof TypeError);
+    assert.match((outcome as Error).message, /never run: use yield\* to run a coroutine/);
+  });
+});
