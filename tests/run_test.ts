@@ -256,9 +256,10 @@ Deno.test("run(): failures nobody retrieved are reported when it ends, retrieved
   assert.equal((contexts[0].exception as Error).message, "lost");
 });
 
-Deno.test("run(): the clock option; an hour of virtual time costs no real time", async () => {
+Deno.test("run(): the clock option; an hour of virtual time", async () => {
+  // (No real-time assertion: the suite makes none; the test would hang for an
+  // hour, and fail on Deno's sanitizers, if a host timer were used.)
   const clock = new asyncio.VirtualClock({ start: 1_000, autojump: true });
-  const started = performance.now();
   const elapsed = await asyncio.run(function* () {
     const loop = asyncio.getRunningLoop();
     const t0 = loop.time();
@@ -267,7 +268,6 @@ Deno.test("run(): the clock option; an hour of virtual time costs no real time",
     return loop.time() - t0;
   }, { clock });
   assert.equal(elapsed, 3_600_000);
-  assert.ok(performance.now() - started < 1_000);
 });
 
 Deno.test("run(): runs one after another, and concurrently started runs are refused", async () => {
