@@ -4,7 +4,11 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
+
+/** A generator coroutine returning T. */
+type Gen<T = unknown> = Generator<unknown, T, unknown>;
 
 /** Runs `main` under `run()` on an autojumping virtual clock. */
 export function runVirtual<A extends asyncio.Awaitable<unknown>>(
@@ -52,4 +56,62 @@ export async function drain(loop: asyncio.EventLoop): Promise<void> {
     channel.port2.postMessage(null);
   });
   void loop;
+}
+
+/** Runs `main` on a virtual clock and fails if anything reached the loop's exception handler. */
+export async function runChecked<T>(main: () => Gen<T>): Promise<T> {
+  let reports: asyncio.ExceptionContext[] = [];
+  const result = await runVirtual(function* () {
+    reports = captureReports(asyncio.getRunningLoop());
+    return yield* main();
+  });
+  assert.deepEqual(reports.map((r) => r.message), [], "nothing reported");
+  return result as T;
+}
+
+/** Counts loop iterations: a callSoon chain that increments once per iteration. */
+export function iterationCounter(): () => number {
+  const loop = asyncio.getRunningLoop();
+  let ticks = 0;
+  const tick = () => {
+    ticks++;
+    loop.callSoon(tick);
+  };
+  loop.callSoon(tick);
+  return () => ticks;
+}
+
+/** Asserts that a list is empty (without narrowing its type to never[]). */
+export function assertEmpty(list: unknown[], message?: string): void {
+  assert.equal(list.length, 0, message ?? `expected nothing, got ${list.map(String).join(", ")}`);
+}
+
+/**
+ * A callSoon chain logging "cb0", "cb1", ...: one entry per loop iteration,
+ * the same probe as `loop.call_soon` chains in the CPython programs the
+ * ordering tests were compared with.
+ */
+export function chain(loop: asyncio.EventLoop, log: string[], last: number): void {
+  const step = (i: number) => {
+    log.push(`cb${i}`);
+    if (i < last) loop.callSoon(step, i + 1);
+  };
+  loop.callSoon(step, 0);
+}
+
+/** Names of the callbacks a debug loop with slowCallbackMs 0 ran (it reports every one). */
+export function ran(reports: asyncio.ExceptionContext[]): string[] {
+  return reports.map((r) => /^Executing (.*) took/.exec(r.message)?.[1] ?? r.message);
+}
+
+/** Runs `body` and returns what it threw (fails if it did not throw). */
+export function* thrownBy(
+  body: () => asyncio.Coroutine<unknown> | asyncio.Future<unknown>,
+): asyncio.Coroutine<unknown> {
+  try {
+    yield* body();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("expected an error");
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual, virtualLoop } from "./_helpers.ts";
+import { drain, iterationCounter, ran, runVirtual, virtualLoop } from "./_helpers.ts";
 
 /** A generator function that sleeps `ms` then returns `value`. */
 function sleeper<T>(ms: number, value: T): () => asyncio.Coroutine<T> {
@@ -28,11 +28,6 @@ class SpyClock implements asyncio.Clock {
     this.armed = null;
     this.inner.clearTimer();
   }
-}
-
-/** Names of the callbacks a debug loop with slowCallbackMs 0 ran (it reports every one). */
-function ran(reports: asyncio.ExceptionContext[]): string[] {
-  return reports.map((r) => /^Executing (.*) took/.exec(r.message)?.[1] ?? r.message);
 }
 
 Deno.test("asCompleted(): results in completion order, plain and async iteration", async (t) => {
@@ -405,18 +400,6 @@ Deno.test("asCompleted(): a failure nobody reads is still reported", async () =>
   assert.equal(reports.length, 1);
   assert.match(reports[0].message, /never retrieved/);
 });
-
-/** Counts loop iterations: a callSoon chain that increments once per iteration. */
-function iterationCounter(): () => number {
-  const loop = asyncio.getRunningLoop();
-  let ticks = 0;
-  const tick = () => {
-    ticks++;
-    loop.callSoon(tick);
-  };
-  loop.callSoon(tick);
-  return () => ticks;
-}
 
 Deno.test("asCompleted(): the caller resumes in the same loop iteration as in CPython", async () => {
   // Compared with CPython 3.13: awaiting as_completed([t])'s one awaitable,

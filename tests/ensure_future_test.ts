@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual, virtualLoop } from "./_helpers.ts";
-
-/** Asserts that a list is empty (without narrowing its type to never[]). */
-function assertEmpty(list: unknown[], message?: string): void {
-  assert.equal(list.length, 0, message ?? `expected nothing, got ${list.map(String).join(", ")}`);
-}
+import { assertEmpty, drain, runVirtual, virtualLoop } from "./_helpers.ts";
 
 Deno.test("ensureFuture(): a Future or Task is returned as it is", async () => {
   // CPython: test_tasks.py test_ensure_future_future, test_ensure_future_task

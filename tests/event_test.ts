@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import { Event as AsyncEvent } from "../mod.ts";
-import { captureReports, runVirtual } from "./_helpers.ts";
+import { runChecked } from "./_helpers.ts";
 
 type Gen<T = unknown> = Generator<unknown, T, unknown>;
-
-/** Runs `main` on a virtual clock and fails if anything reached the loop's exception handler. */
-async function runChecked<T>(main: () => Gen<T>): Promise<T> {
-  let reports: asyncio.ExceptionContext[] = [];
-  const result = await runVirtual(function* () {
-    reports = captureReports(asyncio.getRunningLoop());
-    return yield* main();
-  });
-  assert.deepEqual(reports.map((r) => r.message), [], "nothing reported");
-  return result as T;
-}
 
 function waiters(event: AsyncEvent): number {
   const match = /waiters:(\d+)/.exec(String(event));

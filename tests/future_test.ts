@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual, virtualLoop } from "./_helpers.ts";
-
-/** Asserts that a log or report list is empty (without narrowing its type to never[]). */
-function assertEmpty(list: unknown[], message?: string): void {
-  assert.equal(list.length, 0, message ?? `expected nothing, got ${list.map(String).join(", ")}`);
-}
+import { assertEmpty, drain, runVirtual, virtualLoop } from "./_helpers.ts";
 
 /** Reads a future's state without retrieving anything. */
 function state(fut: asyncio.Future<unknown>): [done: boolean, cancelled: boolean] {

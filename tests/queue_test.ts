@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { captureReports, runVirtual } from "./_helpers.ts";
+import { captureReports, runChecked, runVirtual } from "./_helpers.ts";
 
 type Gen<T = unknown> = Generator<unknown, T, unknown>;
-
-/** Runs `main` on a virtual clock and fails if anything reached the loop's exception handler. */
-async function runChecked<T>(main: () => Gen<T>): Promise<T> {
-  let reports: asyncio.ExceptionContext[] = [];
-  const result = await runVirtual(function* () {
-    reports = captureReports(asyncio.getRunningLoop());
-    return yield* main();
-  });
-  assert.deepEqual(reports.map((r) => r.message), [], "nothing reported");
-  return result as T;
-}
 
 /** CPython's `create_task(q.get())`. */
 function getTask<T>(q: asyncio.Queue<T>): asyncio.Task<T> {

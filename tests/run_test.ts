@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runVirtual } from "./_helpers.ts";
-
-/** Asserts that a list is empty (without narrowing its type to never[]). */
-function assertEmpty(list: unknown[], message?: string): void {
-  assert.equal(list.length, 0, message ?? `expected nothing, got ${list.map(String).join(", ")}`);
-}
+import { assertEmpty, runVirtual } from "./_helpers.ts";
 
 const virtual = () => ({ clock: new asyncio.VirtualClock({ autojump: true }) });
 

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual, virtualLoop } from "./_helpers.ts";
-
-/** Names of the callbacks a debug loop with slowCallbackMs 0 ran (it reports every one). */
-function ran(reports: asyncio.ExceptionContext[]): string[] {
-  return reports.map((r) => /^Executing (.*) took/.exec(r.message)?.[1] ?? r.message);
-}
+import { drain, iterationCounter, ran, runVirtual, virtualLoop } from "./_helpers.ts";
 
 Deno.test("shield(): the outer future gets the inner result", async () => {
   // CPython: test_tasks.py test_shield_result
@@ -261,18 +256,6 @@ Deno.test("shield(): anything not awaitable throws TypeError", () => {
       /^shield\(\): 'aw' must be a Future, a Task, a generator, a function or a promise, got 42$/,
   });
 });
-
-/** Counts loop iterations: a callSoon chain that increments once per iteration. */
-function iterationCounter(): () => number {
-  const loop = asyncio.getRunningLoop();
-  let ticks = 0;
-  const tick = () => {
-    ticks++;
-    loop.callSoon(tick);
-  };
-  loop.callSoon(tick);
-  return () => ticks;
-}
 
 Deno.test("shield(): the caller resumes in the same loop iteration as in CPython", async () => {
   // Compared with CPython 3.13: shield(t) on a task doing sleep(0) takes 4

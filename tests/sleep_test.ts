@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual } from "./_helpers.ts";
+import { chain, drain, runVirtual } from "./_helpers.ts";
 
 /** A virtual clock that records what the loop asks of it: `set <when>` and `clear`. */
 class RecordingClock implements asyncio.Clock {
@@ -22,14 +22,6 @@ class RecordingClock implements asyncio.Clock {
 function recordingLoop(): { loop: asyncio.EventLoop; clock: RecordingClock } {
   const clock = new RecordingClock();
   return { loop: new asyncio.EventLoop({ clock }), clock };
-}
-
-function chain(loop: asyncio.EventLoop, log: string[], last: number): void {
-  const step = (i: number) => {
-    log.push(`cb${i}`);
-    if (i < last) loop.callSoon(step, i + 1);
-  };
-  loop.callSoon(step, 0);
 }
 
 Deno.test("sleep(): resolves to undefined after the delay, in loop time", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runVirtual } from "./_helpers.ts";
+import { iterationCounter, runVirtual, thrownBy } from "./_helpers.ts";
 import { crawlStructured, describeEnding } from "../examples/crawler_structured.ts";
 import type { Fetcher } from "../examples/crawler.ts";
 
@@ -12,18 +12,6 @@ class MyExc extends Error {
 function errorTypes(group: unknown): Set<string> {
   assert.ok(group instanceof asyncio.ExceptionGroup, `expected an ExceptionGroup, got ${group}`);
   return new Set(group.errors.map((e: Error) => e.constructor.name));
-}
-
-/** Runs `body` and returns what it threw (fails if it did not throw). */
-function* thrownBy(
-  body: () => asyncio.Coroutine<unknown> | asyncio.Future<unknown>,
-): asyncio.Coroutine<unknown> {
-  try {
-    yield* body();
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected an error");
 }
 
 function* sleepThen<T>(ms: number, value: T): asyncio.Coroutine<T> {
@@ -950,18 +938,6 @@ Deno.test("crawler_structured: an interrupt cancels the round; everything succee
   assert.deepEqual(interrupted.results.map((r) => r.outcome), ["ok", "cancelled"]);
   assert.match(describeEnding(interrupted), /^Interrupted: the round was cancelled; 1 request was/);
 });
-
-/** Counts loop iterations: a callSoon chain that increments once per iteration. */
-function iterationCounter(): () => number {
-  const loop = asyncio.getRunningLoop();
-  let ticks = 0;
-  const tick = () => {
-    ticks++;
-    loop.callSoon(tick);
-  };
-  loop.callSoon(tick);
-  return () => ticks;
-}
 
 Deno.test("taskGroup(): the caller resumes in the same loop iteration as in CPython", async () => {
   // Compared with CPython 3.13: a TaskGroup with one child doing sleep(0) takes

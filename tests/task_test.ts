@@ -1,24 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual, virtualLoop } from "./_helpers.ts";
-
-/** Asserts that a list is empty (without narrowing its type to never[]). */
-function assertEmpty(list: unknown[], message?: string): void {
-  assert.equal(list.length, 0, message ?? `expected nothing, got ${list.map(String).join(", ")}`);
-}
-
-/**
- * A callSoon chain logging "cb0", "cb1", ...: one entry per loop iteration,
- * the same probe as `loop.call_soon` chains in the CPython programs the
- * ordering tests were compared with.
- */
-function chain(loop: asyncio.EventLoop, log: string[], last: number): void {
-  const step = (i: number) => {
-    log.push(`cb${i}`);
-    if (i < last) loop.callSoon(step, i + 1);
-  };
-  loop.callSoon(step, 0);
-}
+import { assertEmpty, chain, drain, runVirtual, virtualLoop } from "./_helpers.ts";
 
 /** Waits for `task` and returns its CancelledError (fails if it is not cancelled). */
 function* cancelledErrorOf(

@@ -1,18 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runVirtual } from "./_helpers.ts";
-
-/** Runs `body` and returns what it threw (fails if it did not throw). */
-function* thrownBy(
-  body: () => asyncio.Coroutine<unknown> | asyncio.Future<unknown>,
-): asyncio.Coroutine<unknown> {
-  try {
-    yield* body();
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected an error");
-}
+import { iterationCounter, runVirtual, thrownBy } from "./_helpers.ts";
 
 /**
  * A clock the test moves by hand, all at once: setting `time` past several
@@ -722,18 +710,6 @@ Deno.test("timeout(): in debug mode its task's getStack() shows the caller", asy
     yield* call;
   }, { debug: true });
 });
-
-/** Counts loop iterations: a callSoon chain that increments once per iteration. */
-function iterationCounter(): () => number {
-  const loop = asyncio.getRunningLoop();
-  let ticks = 0;
-  const tick = () => {
-    ticks++;
-    loop.callSoon(tick);
-  };
-  loop.callSoon(tick);
-  return () => ticks;
-}
 
 Deno.test("timeout(): the caller resumes in the same loop iteration as in CPython", async () => {
   // Compared with CPython 3.13: `async with asyncio.timeout(10): await asyncio.sleep(0)`

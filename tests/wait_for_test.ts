@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, runVirtual } from "./_helpers.ts";
-
-function chain(loop: asyncio.EventLoop, log: string[], last: number): void {
-  const step = (i: number) => {
-    log.push(`cb${i}`);
-    if (i < last) loop.callSoon(step, i + 1);
-  };
-  loop.callSoon(step, 0);
-}
+import { chain, drain, runVirtual } from "./_helpers.ts";
 
 /** A very small timeout: passes the `timeoutMs > 0` check, costs almost nothing. */
 const EPSILON = 0.1;

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { captureReports, drain, runVirtual, virtualLoop } from "./_helpers.ts";
+import {
+  captureReports,
+  drain,
+  iterationCounter,
+  ran,
+  runVirtual,
+  virtualLoop,
+} from "./_helpers.ts";
 
 /** A task that sleeps `ms` then returns `value`. */
 function after<T>(ms: number, value: T): asyncio.Task<T> {
@@ -337,11 +344,6 @@ Deno.test("wait(): cancelling the waiting task stops the wait and leaves the fut
   });
 });
 
-/** Names of the callbacks a debug loop with slowCallbackMs 0 ran (it reports every one). */
-function ran(reports: asyncio.ExceptionContext[]): string[] {
-  return reports.map((r) => /^Executing (.*) took/.exec(r.message)?.[1] ?? r.message);
-}
-
 Deno.test("wait(): a cancelled wait removes its callbacks from the futures (no leak)", async () => {
   const { loop, reports } = virtualLoop({ debug: true, slowCallbackMs: 0 });
   const long = new asyncio.Future<number>({ loop });
@@ -412,18 +414,6 @@ Deno.test("wait(): reports nothing in a normal run", async () => {
     assert.equal(reports.length, 0);
   });
 });
-
-/** Counts loop iterations: a callSoon chain that increments once per iteration. */
-function iterationCounter(): () => number {
-  const loop = asyncio.getRunningLoop();
-  let ticks = 0;
-  const tick = () => {
-    ticks++;
-    loop.callSoon(tick);
-  };
-  loop.callSoon(tick);
-  return () => ticks;
-}
 
 Deno.test("wait(): the caller resumes in the same loop iteration as in CPython", async () => {
   // Compared with CPython 3.13: wait([t]) on a task doing sleep(0) takes 4
