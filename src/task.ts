@@ -168,7 +168,6 @@ export class Task<T> extends Future<T> {
   #bits = 0;
   #waitingOn: Future<unknown> | null = null;
   #cancelMessage: string | undefined = undefined;
-
   /** The name, or the number of the default name `Task-<n>`. */
   #name: string | number;
   /**
