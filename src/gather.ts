@@ -18,7 +18,7 @@ import {
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { cancelledError } from "./_cancelled.ts";
-import { checkOptions, describe } from "./_validate.ts";
+import { checkOptions, describe, isGenerator } from "./_validate.ts";
 
 /** Options for {@linkcode gather}. */
 export interface GatherOptions {
@@ -157,6 +157,30 @@ export function gather<const A extends readonly unknown[]>(
   aws: A,
   options?: GatherOptions,
 ): Future<GatherResult<A>>;
+/**
+ * Runs the awaitables of any other iterable (a `Set`, a map's values)
+ * concurrently and resolves to an array of their results or exceptions, in
+ * iteration order.
+ *
+ * @typeParam A The type of the awaitables.
+ * @param aws The awaitables.
+ * @param options `returnExceptions: true`.
+ * @returns A future of the results.
+ */
+export function gather<A>(
+  aws: Iterable<A>,
+  options: GatherOptions & { returnExceptions: true },
+): Future<(AwaitedResult<A> | Error)[]>;
+/**
+ * Runs the awaitables of any other iterable (a `Set`, a map's values)
+ * concurrently and resolves to an array of their results, in iteration order.
+ *
+ * @typeParam A The type of the awaitables.
+ * @param aws The awaitables.
+ * @param options `returnExceptions`.
+ * @returns A future of the results.
+ */
+export function gather<A>(aws: Iterable<A>, options?: GatherOptions): Future<AwaitedResult<A>[]>;
 export function gather(
   aws: Iterable<Awaitable<unknown>>,
   options?: GatherOptions,
@@ -280,6 +304,13 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
 
 function toArray(aws: Iterable<Awaitable<unknown>>): Awaitable<unknown>[] {
   if (Array.isArray(aws)) return aws;
+  if (isGenerator(aws)) {
+    // Most likely a coroutine meant as one child: iterating it would run it
+    // (or never end).
+    throw new TypeError(
+      "gather(): 'aws' must be an array of awaitables, got a generator; to gather one coroutine, pass [coroutine]",
+    );
+  }
   if (
     aws !== null && typeof aws === "object" &&
     typeof (aws as Iterable<unknown>)[Symbol.iterator] === "function" && !(aws instanceof Future)

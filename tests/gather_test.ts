@@ -627,3 +627,17 @@ Deno.test("gather() cancelled while its last child swallowed the cancel: Python'
     assert.equal(t.result(), 5);
   });
 });
+
+Deno.test("gather(coroutine) instead of gather([coroutine]) is refused, not iterated", async () => {
+  // Iterating a generator would run it outside any task (or forever).
+  function* forever() {
+    while (true) yield* asyncio.sleep(0);
+  }
+  assert.throws(
+    () => asyncio.gather(forever() as never),
+    { name: "TypeError", message: /^gather\(\): 'aws' must be an array .*pass \[coroutine\]$/ },
+  );
+  // Other iterables are still taken.
+  const results = await runVirtual(() => asyncio.gather(new Set([asyncio.sleep(1).then(() => 7)])));
+  assert.deepEqual(results, [7]);
+});

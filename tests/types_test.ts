@@ -57,3 +57,13 @@ Deno.test("types: a Future is usable where a Promise is expected", async () => {
   const promise: Promise<string> = fut;
   assert.equal(await Promise.race([promise]), "x");
 });
+
+Deno.test("types: gather of a Set gives an array of its results", async () => {
+  await runVirtual(function* () {
+    const g = asyncio.gather(
+      new Set([asyncio.sleep(1).then(() => 1), asyncio.sleep(2).then(() => 2)]),
+    );
+    expectType<typeof g, asyncio.Future<number[]>>(true);
+    assert.deepEqual(yield* g, [1, 2]);
+  });
+});
