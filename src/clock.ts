@@ -6,7 +6,7 @@
  */
 
 import { type CancelMacrotask, nextMacrotask, postMacrotask } from "./_macrotask.ts";
-import { describe } from "./_validate.ts";
+import { checkFunction, checkTime, describe } from "./_validate.ts";
 
 /**
  * Where an {@linkcode EventLoop} reads the time and how it asks the host to
@@ -145,8 +145,12 @@ export class VirtualClock implements Clock {
    *
    * @param when The virtual time of the wake-up.
    * @param callback What to call then.
+   * @throws {TypeError} If `when` is not a number or `callback` is not a function.
+   * @throws {RangeError} If `when` is NaN.
    */
   setTimer(when: number, callback: () => void): void {
+    checkTime("VirtualClock.setTimer()", "when", when);
+    checkFunction("VirtualClock.setTimer()", "callback", callback);
     this.#when = when;
     this.#callback = callback;
     if (this.#autojump) this.#requestJump();

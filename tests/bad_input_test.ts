@@ -445,20 +445,20 @@ const ROWS: Row[] = [
     accepts: [],
     async: true,
   },
-  // setTimer/clearTimer are the Clock interface the loop calls ("called by the loop").
+  // setTimer is the Clock interface the loop calls; it checks what it is given.
   {
     name: "clock.setTimer(when, callback)",
-    fn: "VirtualClock",
+    fn: "VirtualClock.setTimer()",
     arg: "when",
     call: (v) => new asyncio.VirtualClock().setTimer(v as number, noop),
-    accepts: ALL,
+    accepts: DURATION,
   },
   {
     name: "clock.setTimer(when, callback) callback",
-    fn: "VirtualClock",
+    fn: "VirtualClock.setTimer()",
     arg: "callback",
     call: (v) => new asyncio.VirtualClock().setTimer(1, v as never),
-    accepts: ALL,
+    accepts: CALLBACK,
   },
   // Handles are made by the loop ("user code receives them"); nothing checks a hand-made one.
   {
