@@ -498,8 +498,13 @@ function shorten(text: string, max = 60): string {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
 
-/** The path (and query) of a URL, which is what differs between the rows. */
-function shortUrl(url: string): string {
+/**
+ * The path (and query) of a URL, which is what differs between the rows.
+ *
+ * @param url The URL.
+ * @returns Its path and query.
+ */
+export function shortUrl(url: string): string {
   try {
     const parsed = new URL(url);
     return parsed.pathname + parsed.search;
@@ -510,7 +515,12 @@ function shortUrl(url: string): string {
 
 const encoder = new TextEncoder();
 
-function write(text: string): void {
+/**
+ * Writes text to stdout completely (no newline added).
+ *
+ * @param text What to write.
+ */
+export function write(text: string): void {
   const bytes = encoder.encode(text);
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));

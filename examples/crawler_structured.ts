@@ -43,6 +43,8 @@ import {
   planUrls,
   type Progress,
   progressOutput,
+  shortUrl,
+  write,
 } from "./crawler.ts";
 
 /** How a round ended. */
@@ -407,22 +409,6 @@ function describeError(error: unknown): string {
 
 function shorten(text: string, max = 60): string {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
-}
-
-function shortUrl(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
-}
-
-const encoder = new TextEncoder();
-
-function write(text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }
 
 if (import.meta.main) {
