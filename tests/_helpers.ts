@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 
 /** A generator coroutine returning T. */
-type Gen<T = unknown> = Generator<unknown, T, unknown>;
+export type Gen<T = unknown> = Generator<unknown, T, unknown>;
 
 /** Runs `main` under `run()` on an autojumping virtual clock. */
 export function runVirtual<A extends asyncio.Awaitable<unknown>>(
@@ -114,4 +114,24 @@ export function* thrownBy(
     return error;
   }
   assert.fail("expected an error");
+}
+
+/** A VirtualClock that remembers the deadline the loop armed (null when disarmed). */
+export class SpyClock implements asyncio.Clock {
+  inner = new asyncio.VirtualClock({ autojump: true });
+  armed: number | null = null;
+  now(): number {
+    return this.inner.now();
+  }
+  setTimer(when: number, callback: () => void): void {
+    this.armed = when;
+    this.inner.setTimer(when, () => {
+      this.armed = null;
+      callback();
+    });
+  }
+  clearTimer(): void {
+    this.armed = null;
+    this.inner.clearTimer();
+  }
 }

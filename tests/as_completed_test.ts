@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, iterationCounter, ran, runVirtual, virtualLoop } from "./_helpers.ts";
+import { drain, iterationCounter, ran, runVirtual, SpyClock, virtualLoop } from "./_helpers.ts";
 
 /** A generator function that sleeps `ms` then returns `value`. */
 function sleeper<T>(ms: number, value: T): () => asyncio.Coroutine<T> {
@@ -8,26 +8,6 @@ function sleeper<T>(ms: number, value: T): () => asyncio.Coroutine<T> {
     yield* asyncio.sleep(ms);
     return value;
   };
-}
-
-/** A VirtualClock that remembers the deadline the loop armed (null when disarmed). */
-class SpyClock implements asyncio.Clock {
-  inner = new asyncio.VirtualClock({ autojump: true });
-  armed: number | null = null;
-  now(): number {
-    return this.inner.now();
-  }
-  setTimer(when: number, callback: () => void): void {
-    this.armed = when;
-    this.inner.setTimer(when, () => {
-      this.armed = null;
-      callback();
-    });
-  }
-  clearTimer(): void {
-    this.armed = null;
-    this.inner.clearTimer();
-  }
 }
 
 Deno.test("asCompleted(): results in completion order, plain and async iteration", async (t) => {

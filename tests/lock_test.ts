@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runChecked } from "./_helpers.ts";
-
-type Gen<T = unknown> = Generator<unknown, T, unknown>;
+import { type Gen, runChecked } from "./_helpers.ts";
 
 /** CPython's `create_task(lock.acquire())`: a task whose coroutine is the acquire itself. */
 function acquireTask(lock: asyncio.Lock): asyncio.Task<Disposable> {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { captureReports, runChecked, runVirtual } from "./_helpers.ts";
-
-type Gen<T = unknown> = Generator<unknown, T, unknown>;
+import { captureReports, type Gen, runChecked, runVirtual } from "./_helpers.ts";
 
 /** CPython's `create_task(q.get())`. */
 function getTask<T>(q: asyncio.Queue<T>): asyncio.Task<T> {

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runChecked } from "./_helpers.ts";
-
-type Gen<T = unknown> = Generator<unknown, T, unknown>;
+import { type Gen, runChecked } from "./_helpers.ts";
 
 /** CPython's `create_task(sem.acquire())`. */
 function acquireTask(sem: asyncio.Semaphore): asyncio.Task<Disposable> {

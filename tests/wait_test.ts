@@ -6,6 +6,7 @@ import {
   iterationCounter,
   ran,
   runVirtual,
+  SpyClock,
   virtualLoop,
 } from "./_helpers.ts";
 
@@ -23,26 +24,6 @@ function failAfter(ms: number, error: Error): asyncio.Task<string> {
     yield* asyncio.sleep(ms);
     throw error;
   });
-}
-
-/** A VirtualClock that remembers the deadline the loop armed (null when disarmed). */
-class SpyClock implements asyncio.Clock {
-  inner = new asyncio.VirtualClock({ autojump: true });
-  armed: number | null = null;
-  now(): number {
-    return this.inner.now();
-  }
-  setTimer(when: number, callback: () => void): void {
-    this.armed = when;
-    this.inner.setTimer(when, () => {
-      this.armed = null;
-      callback();
-    });
-  }
-  clearTimer(): void {
-    this.armed = null;
-    this.inner.clearTimer();
-  }
 }
 
 Deno.test("wait(): ALL_COMPLETED waits for every future; again with all done it returns at once", async () => {
