@@ -126,8 +126,6 @@ export let hasCallback: (future: Future<unknown>, fn: unknown, arg: unknown) => 
 export let markYieldOnce: (future: Future<unknown>) => void;
 /** Whether a future is a zero-delay sleep. */
 export let isYieldOnce: (future: Future<unknown>) => boolean;
-/** The message given to `cancel()`. */
-export let cancelMessageOf: (future: Future<unknown>) => string | undefined;
 /** The CancelledError a cancelled future raises now (Python's `_make_cancelled_error()`). */
 export let cancelledErrorOf: (future: Future<unknown>) => CancelledError;
 /** The CancelledError gather() reports for a cancelled child (it carries the cancel message). */
@@ -154,7 +152,6 @@ export function installFutureInternals(x: {
   hasCallback: typeof hasCallback;
   markYieldOnce: typeof markYieldOnce;
   isYieldOnce: typeof isYieldOnce;
-  cancelMessageOf: typeof cancelMessageOf;
   cancelledErrorOf: typeof cancelledErrorOf;
   cancelledErrorForResults: typeof cancelledErrorForResults;
   cancelFuture: typeof cancelFuture;
@@ -172,7 +169,6 @@ export function installFutureInternals(x: {
     hasCallback,
     markYieldOnce,
     isYieldOnce,
-    cancelMessageOf,
     cancelledErrorOf,
     cancelledErrorForResults,
     cancelFuture,

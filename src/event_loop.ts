@@ -682,9 +682,6 @@ export class EventLoop {
   }
 
   #runDebug(n: number): void {
-    const now = typeof performance === "object" && typeof performance.now === "function"
-      ? () => performance.now()
-      : () => Date.now();
     while (n > 0) {
       n--;
       const ring = this.#ring;
@@ -695,13 +692,13 @@ export class EventLoop {
       ring[at] = ring[at + 1] = ring[at + 2] = undefined;
       this.#head = (this.#head + 1) & this.#mask;
       this.#count--;
-      const t0 = now();
+      const t0 = realNow();
       try {
         fn(a, b);
       } catch (error) {
         this.#reportCallbackError(error, fn, a, b);
       }
-      const dt = now() - t0;
+      const dt = realNow() - t0;
       if (dt >= this.#slowCallbackMs) {
         this.callExceptionHandler({
           message: `Executing ${describeEntry(fn, a, b)} took ${dt.toFixed(3)} ms`,
@@ -745,20 +742,25 @@ export class EventLoop {
   #collectDueTimers(): void {
     const timers = this.#timers;
     const now = this.time();
+    let popped = false;
     for (;;) {
       const timer = timers.peek();
       if (timer === undefined) break;
       if (timer.cancelled()) {
         timers.pop();
         this.#cancelledTimers--;
+        popped = true;
         continue;
       }
       if (timer.when() > now) break;
       timers.pop();
       setCancelHook(timer, null);
       this.#push(runHandle, timer, undefined);
+      popped = true;
     }
-    this.#timersDirty = true;
+    // Re-arm only when the earliest deadline changed, or the host timer has
+    // fired (possibly early) and nothing is armed: not on every iteration.
+    if (popped || this.#armedAt === Infinity) this.#timersDirty = true;
   }
 
   /** Drops cancelled timers at the top (compacting when they dominate) and arms the host for the earliest live one. */

@@ -576,7 +576,6 @@ export class Future<T> implements PromiseLike<T> {
         future.#flags |= YIELD_ONCE;
       },
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
-      cancelMessageOf: (future) => future.#cancelMessage(),
       cancelledErrorOf: (future) => future.#cancelledError(),
       cancelledErrorForResults: (future) => future.#cancelledErrorForResults(),
       cancelFuture: (future, msg, inline) => {
