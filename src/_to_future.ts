@@ -23,10 +23,18 @@ export function toFuture(
   if (typeof aw === "function" || isGenerator(aw)) {
     return new Task(aw as Coroutine<unknown>, { loop });
   }
+  checkAwaitable(where, arg, aw);
+  return followPromise(loop, aw as PromiseLike<unknown>);
+}
+
+/** Throws the TypeError of toFuture() unless `aw` is something it accepts. */
+export function checkAwaitable(where: string, arg: string, aw: unknown): void {
   if (
-    aw !== null && typeof aw === "object" && typeof (aw as PromiseLike<unknown>).then === "function"
+    aw instanceof Future || typeof aw === "function" || isGenerator(aw) ||
+    (aw !== null && typeof aw === "object" &&
+      typeof (aw as PromiseLike<unknown>).then === "function")
   ) {
-    return followPromise(loop, aw as PromiseLike<unknown>);
+    return;
   }
   throw new TypeError(
     `${where}: '${arg}' must be a Future, a Task, a generator, a function or a promise, got ${

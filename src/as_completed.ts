@@ -11,7 +11,7 @@ import { Future } from "./future.ts";
 import type { Awaitable } from "./ensure_future.ts";
 import { TimeoutError } from "./errors.ts";
 import { addCallback, failFuture, removeCallback, resolveFuture, SUSPEND } from "./_internal.ts";
-import { toFuture } from "./_to_future.ts";
+import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { Deque } from "./_deque.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
 
@@ -405,15 +405,7 @@ export function asCompleted<T>(
   }
   const items = Array.isArray(aws) ? aws : Array.from(aws);
   // Check everything before wrapping anything, so a bad input starts no task.
-  for (let i = 0; i < items.length; i++) {
-    if (!isAwaitable(items[i])) {
-      throw new TypeError(
-        `asCompleted(): 'aws[${i}]' must be a Future, a Task, a generator, a function or a promise, got ${
-          describe(items[i])
-        }`,
-      );
-    }
-  }
+  for (let i = 0; i < items.length; i++) checkAwaitable("asCompleted()", `aws[${i}]`, items[i]);
   const first = items[0];
   const loop = first instanceof Future ? first.getLoop() : getEventLoop();
   // An awaitable listed twice is one input (Python makes a set).
@@ -426,10 +418,4 @@ export function asCompleted<T>(
     futures.push(toFuture(loop, item, "asCompleted()", `aws[${i}]`) as Future<T>);
   }
   return new CompletionIterator(loop, futures, timeout);
-}
-
-function isAwaitable(aw: unknown): boolean {
-  return aw instanceof Future || typeof aw === "function" || isGenerator(aw) ||
-    (aw !== null && typeof aw === "object" &&
-      typeof (aw as PromiseLike<unknown>).then === "function");
 }

@@ -10,9 +10,9 @@ import { CancelledError, TimeoutError } from "./errors.ts";
 import { type Coroutine, currentTask, Task } from "./task.ts";
 import type { Awaitable } from "./ensure_future.ts";
 import { addCallback, markInlineWake, removeCallback, resolveFuture } from "./_internal.ts";
-import { toFuture } from "./_to_future.ts";
+import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
-import { checkTime, describe, isGenerator } from "./_validate.ts";
+import { checkTime, isGenerator } from "./_validate.ts";
 
 /**
  * Waits for `aw` for at most `timeoutMs` milliseconds.
@@ -70,13 +70,7 @@ export function waitFor<T>(aw: Awaitable<T>, timeoutMs: number | null): Future<T
     }
     checkTime("waitFor()", "timeoutMs", timeoutMs);
   }
-  if (!isAwaitable(aw)) {
-    throw new TypeError(
-      `waitFor(): 'aw' must be a Future, a Task, a generator, a function or a promise, got ${
-        describe(aw)
-      }`,
-    );
-  }
+  checkAwaitable("waitFor()", "aw", aw);
   // Python runs wait_for inside the awaiting task. Our task starts eagerly
   // (so the deadline is armed, and a done future returns, within the
   // caller's step) and wakes its waiter inline when it finishes, so a
@@ -133,10 +127,4 @@ function* cancelAndWait(future: Future<unknown>): Coroutine<void> {
 
 function releaseWaiter(waiter: Future<void>): void {
   if (!waiter.done()) resolveFuture(waiter, undefined);
-}
-
-function isAwaitable(aw: unknown): boolean {
-  return aw instanceof Future || typeof aw === "function" || isGenerator(aw) ||
-    (aw !== null && typeof aw === "object" &&
-      typeof (aw as PromiseLike<unknown>).then === "function");
 }
