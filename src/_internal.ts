@@ -229,3 +229,14 @@ export const SUSPEND: { done: false; value: Future<unknown> | undefined } = {
   done: false,
   value: undefined,
 };
+
+/**
+ * Whether a coroutine's step result is a future's SUSPEND (it came through
+ * `yield*`, not a bare `yield`). JavaScriptCore (Bun, Safari) copies the inner
+ * iterator's result in `yield*` instead of passing it through as the spec
+ * says, so a copy carrying the announced future counts too (SUSPEND.value is
+ * cleared after each read, so a bare `yield future` is still told apart).
+ */
+export function isSuspend(result: IteratorResult<unknown, unknown>): boolean {
+  return result === SUSPEND || (result.value !== undefined && result.value === SUSPEND.value);
+}

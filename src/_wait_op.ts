@@ -50,6 +50,7 @@ import {
   addCallback,
   cancelFutureWith,
   failFuture,
+  isSuspend,
   removeCallback,
   resolveFuture,
   silence,
@@ -289,8 +290,7 @@ class WaitOp<T> extends Future<T> {
 
 /** Reads the waiter out of the shared SUSPEND result a body yielded. */
 function takeSuspended(result: IteratorResult<unknown, unknown>): Future<unknown> {
-  // JavaScriptCore (Bun, Safari) copies the result in `yield*`: accept the copy.
-  if (result !== SUSPEND && (result.value === undefined || result.value !== SUSPEND.value)) {
+  if (!isSuspend(result)) {
     // Bodies only ever `yield*` futures; anything else is a bug in this package.
     throw new TypeError("internal error: an operation body yielded something other than a future");
   }

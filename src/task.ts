@@ -15,6 +15,7 @@ import {
   failFuture,
   hooks,
   installTaskInternals,
+  isSuspend,
   isYieldOnce,
   peekFailure,
   pushEntry,
@@ -462,11 +463,7 @@ export class Task<T> extends Future<T> {
       }
       return;
     }
-    // JavaScriptCore (Bun, Safari) copies the inner iterator's result in
-    // `yield*` instead of passing it through as the spec says: accept a copy
-    // that carries the future SUSPEND announced (cleared after each read, so a
-    // bare `yield future` is still told apart).
-    if (result !== SUSPEND && (result.value === undefined || result.value !== SUSPEND.value)) {
+    if (!isSuspend(result)) {
       this.#stepSoon(new TypeError(badYieldMessage(result.value)));
       return;
     }
