@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import { Event as AsyncEvent } from "../mod.ts";
-import { type Gen, runChecked } from "./_helpers.ts";
+import { runChecked } from "./_helpers.ts";
 
 function waiters(event: AsyncEvent): number {
   const match = /waiters:(\d+)/.exec(String(event));

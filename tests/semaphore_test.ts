@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { type Gen, runChecked } from "./_helpers.ts";
+import { runChecked } from "./_helpers.ts";
 
 /** CPython's `create_task(sem.acquire())`. */
 function acquireTask(sem: asyncio.Semaphore): asyncio.Task<Disposable> {
