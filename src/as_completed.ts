@@ -8,7 +8,7 @@ import type { EventLoop } from "./event_loop.ts";
 import { getEventLoop } from "./event_loop.ts";
 import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
-import type { Awaitable } from "./ensure_future.ts";
+import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import { TimeoutError } from "./errors.ts";
 import { addCallback, failFuture, removeCallback, resolveFuture, SUSPEND } from "./_internal.ts";
 import { checkAwaitable, toFuture } from "./_to_future.ts";
@@ -318,7 +318,7 @@ function settlePromise<T>(settler: PromiseSettler<T>, slot: Future<unknown>): vo
  * Equivalent to Python 3.13's `asyncio.as_completed()`, with the timeout in
  * milliseconds.
  *
- * @typeParam T The result type.
+ * @typeParam A The type of the awaitables (a result is typed as the union of their result types).
  * @param aws The awaitables: Futures, Tasks, generators, functions or promises (as for {@linkcode ensureFuture}).
  * @param options `timeout`.
  * @returns An iterator for `for...of` and `for await...of`.
@@ -379,6 +379,24 @@ function settlePromise<T>(settler: PromiseSettler<T>, slot: Future<unknown>): vo
  * }, { clock });
  * ```
  */
+export function asCompleted<A extends Awaitable<unknown>>(
+  aws: Iterable<A>,
+  options?: AsCompletedOptions,
+): AsCompletedIterator<AwaitedResult<A>>;
+/**
+ * {@linkcode asCompleted} with the result type written out
+ * (`asCompleted<number>(aws)`); without a type argument, the overload above
+ * infers it, also for inputs of different result types.
+ *
+ * @typeParam T The result type.
+ * @param aws The awaitables.
+ * @param options `timeout`.
+ * @returns An iterator for `for...of` and `for await...of`.
+ */
+export function asCompleted<T>(
+  aws: Iterable<Awaitable<T>>,
+  options?: AsCompletedOptions,
+): AsCompletedIterator<T>;
 export function asCompleted<T>(
   aws: Iterable<Awaitable<T>>,
   options?: AsCompletedOptions,

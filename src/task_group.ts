@@ -24,7 +24,11 @@ import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.
  * `AggregateError` (from `Promise.any`) handles it too. JavaScript has no
  * `except*`: test `error instanceof ExceptionGroup` and look through
  * `errors` (a failing child may itself raise an `ExceptionGroup`, from a
- * nested group).
+ * nested group). `errors` is typed `E[]` (`Error[]` by default), so a
+ * caught group needs no cast; a child that throws something that is not an
+ * `Error` (JavaScript allows it, Python does not) is kept as it was thrown.
+ *
+ * @typeParam E The type of the errors it holds.
  *
  * @example Inspecting the failures of a group
  * ```ts
@@ -34,18 +38,22 @@ import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.
  * const group = new asyncio.ExceptionGroup([new TypeError("a"), new RangeError("b")], "two errors");
  * assert.ok(group instanceof AggregateError);
  * assert.equal(group.name, "ExceptionGroup");
- * assert.deepEqual(group.errors.map((e: Error) => e.message), ["a", "b"]);
+ * assert.deepEqual(group.errors.map((e) => e.message), ["a", "b"]);
  * ```
  */
-export class ExceptionGroup extends AggregateError {
+export class ExceptionGroup<E extends Error = Error> extends AggregateError {
+  /** The errors it holds, in the order they happened (Python's `exceptions`). */
+  declare errors: E[];
+
   /**
    * Creates an exception group.
    *
    * @param errors The errors it holds.
    * @param message What failed.
    * @param options Standard error options (`cause`).
+   * @throws {TypeError} If `errors` is not iterable.
    */
-  constructor(errors: Iterable<unknown>, message?: string, options?: ErrorOptions) {
+  constructor(errors: Iterable<E>, message?: string, options?: ErrorOptions) {
     if (
       errors === null || errors === undefined ||
       typeof (errors as Iterable<unknown>)[Symbol.iterator] !== "function"
@@ -58,6 +66,18 @@ export class ExceptionGroup extends AggregateError {
     }
     super(errors, message, options);
     this.name = "ExceptionGroup";
+  }
+
+  /**
+   * The standard `instanceof` test, declared so that TypeScript narrows a
+   * caught `unknown` to `ExceptionGroup<Error>` (its `errors` typed
+   * `Error[]`) instead of `ExceptionGroup<any>`.
+   *
+   * @param value Any value.
+   * @returns Whether `value` is an instance of this class (or a subclass).
+   */
+  static override [Symbol.hasInstance](value: unknown): value is ExceptionGroup {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }
 
@@ -277,7 +297,7 @@ export class TaskGroup {
       if (parent.cancelling() > 0) forwardCancellation(group.#creator, parent);
       const count = errors.length;
       throw new ExceptionGroup(
-        errors,
+        errors as Error[], // whatever the children threw (Python only has exceptions)
         `unhandled errors in a TaskGroup (${count} sub-exception${count === 1 ? "" : "s"})`,
       );
     };
