@@ -27,6 +27,7 @@ import {
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
 import { RealClock } from "./_real_clock.ts";
 import { postMacrotask } from "./_macrotask.ts";
+import { formatTraceback } from "./_traceback.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -476,8 +477,11 @@ export class EventLoop {
   }
 
   /**
-   * The default exception handler: writes the message, the context and the
-   * error's stack with `console.error`.
+   * The default exception handler: writes the message, the context (a
+   * task's report names it once, as `future:`) and the error's stack with
+   * `console.error`. The stack leaves out the frames of this package and the
+   * host's scheduling frames around them, unless debug mode is on, as
+   * Python's traceback shows the user's frames.
    *
    * @param context What happened.
    * @throws {TypeError} If `context` is not an object.
@@ -487,12 +491,11 @@ export class EventLoop {
     const lines = [context.message || "Unhandled exception in event loop"];
     for (const key of Object.keys(context)) {
       if (key === "message" || key === "exception") continue;
+      // A task's report names it once, as `future:`, the way CPython prints it.
+      if (key === "task" && context.task === context.future) continue;
       lines.push(`${key}: ${String(context[key])}`);
     }
-    if ("exception" in context) {
-      const error = context.exception;
-      lines.push(error instanceof Error && error.stack ? error.stack : String(error));
-    }
+    if ("exception" in context) lines.push(formatTraceback(context.exception, this.#debug));
     console.error(lines.join("\n"));
   }
 
