@@ -8,7 +8,7 @@
  * @module
  */
 
-import { runSuite } from "./suite.ts";
+import { runOnHost } from "./_run_on_host.ts";
 
 interface Page {
   __COMPAT_RESULT__?: unknown;
@@ -21,7 +21,7 @@ interface Page {
 const page = globalThis as unknown as Page;
 try {
   const filter = new URLSearchParams(page.location.search).get("filter") ?? undefined;
-  const result = await runSuite({ baseUrl: `${page.location.origin}/`, filter });
+  const result = await runOnHost({ baseUrl: `${page.location.origin}/`, filter });
   page.__COMPAT_RESULT__ = result;
   page.document.body.textContent = `${result.passed} passed, ${result.failed} failed`;
 } catch (error) {

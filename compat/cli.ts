@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runSuite } from "./suite.ts";
+import { runOnHost } from "./_run_on_host.ts";
 
 interface Host {
   process?: { argv: string[] };
@@ -17,5 +17,5 @@ interface Host {
 const host = globalThis as Host;
 // Node and Bun: argv = [runtime, script, ...args]; Deno: Deno.args = [...args].
 const args = host.process?.argv?.slice(2) ?? host.Deno?.args ?? [];
-const result = await runSuite({ baseUrl: args[0], filter: args[1] });
+const result = await runOnHost({ baseUrl: args[0], filter: args[1] });
 console.log(`COMPAT_RESULT ${JSON.stringify(result)}`);

@@ -1,8 +1,8 @@
 /**
- * Cloudflare Worker entry of the portable suite, for `workerd`: `GET
- * /run?base=<url>[&filter=<text>]` runs the suite inside the request and
- * answers with its results as JSON. The Worker's `globalOutbound` is the
- * compat driver's loopback server, so the suite's `fetch` calls reach it.
+ * Cloudflare Worker entry of the portable suite, for `workerd`: its `fetch`
+ * handler answers `/run` by running the suite inside the request (see
+ * `_fetch_handler.ts`). The Worker's `globalOutbound` is the compat driver's
+ * loopback server, so the suite's `fetch` calls reach it.
  *
  * The module format needs a default export; this file is runtime glue, not
  * part of the package.
@@ -10,21 +10,12 @@
  * @module
  */
 
-import { runSuite } from "./suite.ts";
+import { handleSuiteRequest } from "./_fetch_handler.ts";
 
-/** The Worker: one route that runs the suite. */
+/** The Worker: its fetch handler runs the suite. */
 const worker = {
-  async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
-    if (url.pathname === "/ping") return new Response("pong");
-    if (url.pathname !== "/run") return new Response("not found", { status: 404 });
-    const result = await runSuite({
-      baseUrl: url.searchParams.get("base") ?? undefined,
-      filter: url.searchParams.get("filter") ?? undefined,
-    });
-    return new Response(JSON.stringify(result), {
-      headers: { "content-type": "application/json" },
-    });
+  fetch(request: Request): Promise<Response> {
+    return handleSuiteRequest(request);
   },
 };
 

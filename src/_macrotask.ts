@@ -9,8 +9,26 @@
  * channel and closes it, so nothing stays open to keep a process alive or
  * trip Deno's resource sanitizer.
  *
+ * Some hosts deliver a message as a (late) microtask instead: workerd, and
+ * Deno once an `AsyncLocalStorage` exists (its message port then resolves
+ * the message a couple of promise hops after `postMessage`, between other
+ * microtasks). Each post therefore also starts a chain of microtasks deeper
+ * than those hops; a message that arrives before the chain has ended is no
+ * macrotask, so the callback goes to a zero-delay timer instead, and every
+ * later post on this host uses the timer directly.
+ *
  * @module
  */
+
+/**
+ * How many chained microtasks a message must not overtake. Deno's late
+ * delivery comes after two hops, workerd's after none; a true macrotask
+ * comes after any number.
+ */
+const SENTINEL_HOPS = 8;
+
+/** Cleared for good once this host delivered a message before the sentinel chain ended. */
+let messagesAreMacrotasks = true;
 
 /** Cancels a callback posted with {@linkcode postMacrotask}. */
 export type CancelMacrotask = () => void;
@@ -22,7 +40,7 @@ export type CancelMacrotask = () => void;
  */
 export function postMacrotask(callback: () => void): CancelMacrotask {
   const Channel = globalThis.MessageChannel;
-  if (typeof Channel === "function") {
+  if (typeof Channel === "function" && messagesAreMacrotasks) {
     const channel = new Channel();
     let open = true;
     let microtaskRan = false;
@@ -42,8 +60,9 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
       if (!open) return;
       close();
       if (!microtaskRan) {
-        // The message overtook a microtask queued after it: this host
-        // (workerd) delivers messages as microtasks, not in a later task.
+        // The message overtook microtasks queued after it: this host
+        // delivers messages as microtasks, not in a later task.
+        messagesAreMacrotasks = false;
         timer = globalThis.setTimeout(() => {
           timer = undefined;
           callback();
@@ -53,9 +72,12 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
       callback();
     };
     channel.port2.postMessage(null);
-    queueMicrotask(() => {
-      microtaskRan = true;
-    });
+    let hops = SENTINEL_HOPS;
+    const sentinel = () => {
+      if (--hops > 0) queueMicrotask(sentinel);
+      else microtaskRan = true;
+    };
+    queueMicrotask(sentinel);
     return close;
   }
   // Hosts without MessageChannel (or whose messages are not macrotasks): a

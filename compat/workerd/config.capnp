@@ -22,5 +22,7 @@ const suiteWorker :Workerd.Worker = (
   ],
   # Pinned: the runtime behaviour the suite was checked against.
   compatibilityDate = "2026-11-01",
+  # AsyncLocalStorage (node:async_hooks), so async-function tasks are cancelled at their await.
+  compatibilityFlags = ["nodejs_als"],
   globalOutbound = "driver",
 );
