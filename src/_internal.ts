@@ -83,6 +83,8 @@ export const hooks = {
     throw new Error("tasks are not loaded; import the package from mod.ts");
   },
   loopClosing: (_loop: EventLoop): void => {},
+  /** The loop of the async-function task whose context this code runs in, or null. */
+  contextLoop: (): EventLoop | null => null,
   /** The entry that calls a user's done callback (the loop names the callback in reports). */
   doneCallbackTrampoline: null as Entry | null,
 };
@@ -142,6 +144,14 @@ export let silence: (future: Future<unknown>) => void;
 export let peekFailure: (future: Future<unknown>) => unknown;
 /** Gives a pending future a timer that is cancelled when the future completes (sleep). */
 export let ownTimer: (future: Future<unknown>, timer: TimerHandle) => void;
+/**
+ * A promise of `future` (as its `then` makes, so a wait of the awaiting
+ * async-function task), settled with `outcome(future)` in place of its result.
+ */
+export let promiseOf: (
+  future: Future<unknown>,
+  outcome: (future: Future<unknown>) => unknown,
+) => Promise<unknown>;
 
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
@@ -159,6 +169,7 @@ export function installFutureInternals(x: {
   peekFailure: typeof peekFailure;
   setTaskWaker: typeof setTaskWaker;
   ownTimer: typeof ownTimer;
+  promiseOf: typeof promiseOf;
 }): void {
   ({
     resolveFuture,
@@ -176,6 +187,7 @@ export function installFutureInternals(x: {
     peekFailure,
     setTaskWaker,
     ownTimer,
+    promiseOf,
   } = x);
 }
 
@@ -193,6 +205,27 @@ export let markInlineWake: (task: Task<unknown>) => void;
  * about 3 µs and 660 bytes). Returns false when the task cannot take it.
  */
 export let adoptSignalWait: (task: Task<unknown>, future: Future<unknown>) => boolean;
+
+/**
+ * The started async-function task that code running now belongs to (through
+ * the host's async context, see _host.ts), or null: a future whose `then` is
+ * called there becomes a wait of that task.
+ */
+export let awaitingTask: () => Task<unknown> | null = () => null;
+
+/**
+ * Makes a pending future a wait of an async-function task: `task.cancel()`
+ * cancels it. A cancel request not delivered yet cancels it at once.
+ */
+export let addAsyncWait: (task: Task<unknown>, future: Future<unknown>) => void;
+
+/**
+ * A wait of an async-function task is done: forgets it, and returns the
+ * CancelledError the await must raise instead of the future's outcome when
+ * a cancel request came meanwhile (Python's wake-up reads `_must_cancel`),
+ * else undefined.
+ */
+export let asyncWaitDone: (task: Task<unknown>, future: Future<unknown>) => unknown;
 
 /** The expando key on a task's AbortSignal that points back to the task. */
 export const SIGNAL_TASK: unique symbol = Symbol("asyncio task");
@@ -215,8 +248,19 @@ export function installTaskInternals(x: {
   pendingCancelMessage: typeof pendingCancelMessage;
   markInlineWake: typeof markInlineWake;
   adoptSignalWait: typeof adoptSignalWait;
+  awaitingTask: typeof awaitingTask;
+  addAsyncWait: typeof addAsyncWait;
+  asyncWaitDone: typeof asyncWaitDone;
 }): void {
-  ({ newTask, pendingCancelMessage, markInlineWake, adoptSignalWait } = x);
+  ({
+    newTask,
+    pendingCancelMessage,
+    markInlineWake,
+    adoptSignalWait,
+    awaitingTask,
+    addAsyncWait,
+    asyncWaitDone,
+  } = x);
 }
 
 /**

@@ -53,8 +53,12 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
       callback();
     };
     channel.port2.postMessage(null);
+    // Two hops: a host whose messages arrive between microtasks (workerd,
+    // or Deno's Node-style MessagePort) delivers this one before the second.
     queueMicrotask(() => {
-      microtaskRan = true;
+      queueMicrotask(() => {
+        microtaskRan = true;
+      });
     });
     return close;
   }

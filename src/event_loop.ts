@@ -27,6 +27,7 @@ import {
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
 import { RealClock } from "./_real_clock.ts";
 import { postMacrotask } from "./_macrotask.ts";
+import { queueRootMicrotask, slotEntered, slotValue } from "./_host.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -548,7 +549,7 @@ export class EventLoop {
     this.#count++;
     if (!this.#jobQueued) {
       this.#jobQueued = true;
-      queueMicrotask(this.#runJob);
+      this.#queueMicrotask();
     }
   }
 
@@ -574,8 +575,18 @@ export class EventLoop {
   #queueJob(): void {
     if (!this.#jobQueued) {
       this.#jobQueued = true;
-      queueMicrotask(this.#runJob);
+      this.#queueMicrotask();
     }
+  }
+
+  /**
+   * Queues the next iteration. From inside an async-function task's context
+   * it goes through the root context (see _host.ts), so that iterations
+   * always run outside every task's context.
+   */
+  #queueMicrotask(): void {
+    if (slotEntered && slotValue() !== undefined) queueRootMicrotask(this.#runJob);
+    else queueMicrotask(this.#runJob);
   }
 
   /**
@@ -844,7 +855,7 @@ function describeEntry(fn: Entry | undefined, a: unknown, b: unknown): string {
  * ```
  */
 export function getRunningLoop(): EventLoop {
-  const loop = activeLoop ?? runningLoop;
+  const loop = activeLoop ?? (slotEntered ? hooks.contextLoop() : null) ?? runningLoop;
   if (loop === null) {
     throw new Error("getRunningLoop(): no running event loop; call it inside asyncio.run()");
   }
@@ -872,7 +883,7 @@ export function getRunningLoop(): EventLoop {
  * ```
  */
 export function getEventLoop(): EventLoop {
-  const loop = activeLoop ?? runningLoop;
+  const loop = activeLoop ?? (slotEntered ? hooks.contextLoop() : null) ?? runningLoop;
   if (loop !== null) return loop;
   if (defaultLoop === null) defaultLoop = new EventLoop();
   return defaultLoop;

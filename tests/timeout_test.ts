@@ -542,16 +542,35 @@ Deno.test("timeout(): an async body's signal aborts at the deadline; the call wa
   });
 });
 
-Deno.test("timeout(): an async body that ignores its signal and returns keeps its result", async () => {
+Deno.test("timeout(): an async body that swallows the cancellation and returns keeps its result", async (t) => {
   // Like a generator body that swallows the CancelledError (and Python's `async with`).
-  await runVirtual(async () => {
-    const result = await asyncio.timeout(10, async (_signal, scope) => {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      await asyncio.sleep(50);
-      assert.ok(scope.expired());
-      return "late but fine";
+  await t.step("it catches the CancelledError at its await", async () => {
+    await runVirtual(async () => {
+      const result = await asyncio.timeout(10, async (_signal, scope) => {
+        try {
+          await asyncio.sleep(50);
+          return "in time";
+        } catch (error) {
+          assert.ok(error instanceof asyncio.CancelledError);
+          assert.ok(scope.expired());
+          return "late but fine";
+        }
+      });
+      assert.equal(result, "late but fine");
+      assert.equal(asyncio.getRunningLoop().time(), 10);
     });
-    assert.equal(result, "late but fine");
+  });
+  await t.step("it waits on a foreign promise that ignores the signal", async () => {
+    await runVirtual(async () => {
+      const loop = asyncio.getRunningLoop();
+      const result = await asyncio.timeout(10, async (_signal, scope) => {
+        await new Promise((resolve) => loop.callLater(50, () => resolve(undefined)));
+        assert.ok(scope.expired());
+        return "late but fine";
+      });
+      assert.equal(result, "late but fine");
+      assert.equal(loop.time(), 50);
+    });
   });
 });
 
