@@ -12,6 +12,10 @@ import { enterRun, exitRun } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { gather } from "./gather.ts";
 import { checkOptions, describe } from "./_validate.ts";
+import { asyncSlot } from "./_host.ts";
+
+/** In debug mode without a host context, how long (loop ms) a cancelled left-over may take before it is reported. */
+const STUCK_REPORT_MS = 1_000;
 
 /** Options for {@linkcode run}. */
 export interface RunOptions {
@@ -125,7 +129,11 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
   if (pending.size === 0) return;
   const tasks = [...pending] as Task<unknown>[];
   for (const task of tasks) task.cancel();
+  const report = loop.getDebug() && asyncSlot === null
+    ? loop.callLater(STUCK_REPORT_MS, reportStuck, loop, tasks)
+    : null;
   await loop.runUntilComplete(gather(tasks, { returnExceptions: true }));
+  report?.cancel();
   for (const task of tasks) {
     if (task.cancelled()) continue;
     const exception = task.exception();
@@ -136,5 +144,24 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
         task,
       });
     }
+  }
+}
+
+/**
+ * Debug mode, host without an async context: an async function stops only
+ * where it handed its signal on, so a left-over that ignores it keeps run()
+ * waiting for ever. Say which, instead of hanging silently.
+ */
+function reportStuck(loop: EventLoop, tasks: Task<unknown>[]): void {
+  for (const task of tasks) {
+    if (task.done()) continue;
+    const kind = task.getCoro() === null ? "an async function" : "a coroutine";
+    loop.callExceptionHandler({
+      message:
+        `run() is still waiting for ${task.getName()}, ${kind} cancelled ${STUCK_REPORT_MS} ms ago: ` +
+        "this host has no async context, so an async function stops only where it passes its " +
+        "signal (task.signal) to what it awaits",
+      task,
+    });
   }
 }
