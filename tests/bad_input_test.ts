@@ -293,6 +293,42 @@ const ROWS: Row[] = [
     outside: true,
   },
   {
+    name: "staggeredRace(coroFns, delayMs)",
+    fn: "staggeredRace()",
+    arg: "coroFns",
+    call: (v) => asyncio.staggeredRace(v as never, null),
+    // A used generator is an empty iterable: a race without attempts.
+    accepts: ["usedGenerator"],
+  },
+  {
+    name: "staggeredRace([bad], delayMs)",
+    fn: "staggeredRace()",
+    arg: "coroFns[0]",
+    call: (v) => asyncio.staggeredRace([v as never], null),
+    accepts: CALLBACK,
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs) <- delayMs",
+    fn: "staggeredRace()",
+    arg: "delayMs",
+    call: (v) => asyncio.staggeredRace([], v as number),
+    accepts: ["null", ...DURATION],
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs, options)",
+    fn: "staggeredRace()",
+    arg: "options",
+    call: (v) => asyncio.staggeredRace([], null, v as never),
+    accepts: OPTIONS,
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs, { signal })",
+    fn: "staggeredRace()",
+    arg: "signal",
+    call: (v) => asyncio.staggeredRace([], null, { signal: v as AbortSignal }),
+    accepts: OPTIONAL,
+  },
+  {
     name: "timeout(ms, body)",
     fn: "timeout()",
     arg: "ms",
