@@ -12,6 +12,10 @@
  * function inside it, holding the task, so that library waits can find the
  * task they belong to (see task.ts).
  *
+ * Signal listeners let `run()` and `Runner.run()` turn Ctrl-C into a
+ * cancellation of the main task, as Python's `asyncio.Runner` does: Deno's
+ * `Deno.addSignalListener`, else Node's and Bun's `process.on`, else none.
+ *
  * @module
  */
 
@@ -187,3 +191,62 @@ function restoreGlobals(kept: unknown[]): void {
 
 detectHost();
 armRoot(); // the module is evaluated in the root context
+
+// ------------------------------------------------------------ signals
+
+/** Stops what {@linkcode addInterruptListener} started. */
+export type RemoveListener = () => void;
+
+interface DenoSignals {
+  addSignalListener(signal: "SIGINT", listener: () => void): void;
+  removeSignalListener(signal: "SIGINT", listener: () => void): void;
+}
+
+interface NodeSignals {
+  on(event: "SIGINT", listener: () => void): unknown;
+  off(event: "SIGINT", listener: () => void): unknown;
+}
+
+/**
+ * Calls `listener` when the process receives SIGINT (Ctrl-C), through the
+ * host's own signal API: Deno's `Deno.addSignalListener`, else the
+ * `process.on` of Node and Bun. Returns the function that removes the
+ * listener, or `null` where the host has no such API (browsers, web
+ * workers, workerd) or refuses it (adding the listener throws).
+ *
+ * The API is looked up at each call, not once when the package loads, so
+ * tests can stand in for it. Neither host's listener keeps the process
+ * alive by itself (Deno's signal op is unref'd, Node's signal handle too;
+ * one exception: Deno lets a top-level `await` that nothing else can settle
+ * wait for the signal instead of failing with "Top-level await promise never
+ * resolved"). Once the last listener is removed, the host's default action
+ * (ending the process) is back.
+ */
+export function addInterruptListener(listener: () => void): RemoveListener | null {
+  const deno = (globalThis as { Deno?: Partial<DenoSignals> }).Deno;
+  if (
+    typeof deno?.addSignalListener === "function" &&
+    typeof deno.removeSignalListener === "function"
+  ) {
+    const signals = deno as DenoSignals;
+    try {
+      signals.addSignalListener("SIGINT", listener);
+    } catch {
+      return null; // a host that has the API and refuses it (a worker, a sandbox)
+    }
+    return () => signals.removeSignalListener("SIGINT", listener);
+  }
+  const process = (globalThis as { process?: Partial<NodeSignals> }).process;
+  if (typeof process?.on === "function" && typeof process.off === "function") {
+    const signals = process as NodeSignals;
+    try {
+      signals.on("SIGINT", listener);
+    } catch {
+      return null;
+    }
+    return () => {
+      signals.off("SIGINT", listener);
+    };
+  }
+  return null;
+}
