@@ -50,6 +50,14 @@ export function installHandleInternals(x: {
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
 export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+/**
+ * Tells the loop that an async-function task is running its step on host
+ * microtasks (it was just started or woken): the loop's next entry waits
+ * until the task reaches its next wait ({@linkcode releaseLoop}).
+ */
+export let holdLoop: (loop: EventLoop, task: object) => void;
+/** The task of {@linkcode holdLoop} reached its next wait, or finished. */
+export let releaseLoop: (loop: EventLoop, task: object) => void;
 /** Schedules `fn(arg)` at loop time `when` on the loop's timer heap (no argument array). */
 export let scheduleTimer: <A>(
   loop: EventLoop,
@@ -64,11 +72,13 @@ export let exitRun: (loop: EventLoop) => void;
 
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
+  holdLoop: typeof holdLoop;
+  releaseLoop: typeof releaseLoop;
   scheduleTimer: typeof scheduleTimer;
   enterRun: typeof enterRun;
   exitRun: typeof exitRun;
 }): void {
-  ({ pushEntry, scheduleTimer, enterRun, exitRun } = x);
+  ({ pushEntry, holdLoop, releaseLoop, scheduleTimer, enterRun, exitRun } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */

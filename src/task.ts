@@ -13,12 +13,14 @@ import {
   cancelFutureWith,
   cancelledErrorOf,
   failFuture,
+  holdLoop,
   hooks,
   installTaskInternals,
   isSuspend,
   isYieldOnce,
   peekFailure,
   pushEntry,
+  releaseLoop,
   resolveFuture,
   setTaskWaker,
   SIGNAL_TASK,
@@ -553,7 +555,12 @@ export class Task<T> extends Future<T> {
       return null;
     }
     current = previous;
-    if (value === FOLLOWED) return null; // a native promise, followed in the context
+    if (value === FOLLOWED) {
+      // A native promise, followed in the context. Until the function
+      // reaches its first wait, the rest of this step runs on microtasks.
+      holdLoop(this.getLoop(), this);
+      return null;
+    }
     if (isGenerator(value) || value instanceof Future) {
       // Not an async task after all: waits the function made (given the
       // task's signal, or awaited) go back to ordinary abort listeners.
@@ -592,6 +599,7 @@ export class Task<T> extends Future<T> {
   /** An async task's promise settled. */
   #asyncSettled(rejected: boolean, value: unknown): void {
     if (this.done()) return;
+    if ((this.#bits & IN_CONTEXT) !== 0) releaseLoop(this.getLoop(), this);
     this.#waitingOn = null; // waits it left behind are not its own any more
     if (!rejected) {
       // A result stands even after a cancel request (the coroutine swallowed it).
@@ -650,6 +658,14 @@ export class Task<T> extends Future<T> {
       waits.delete(future);
       if (waits.size === 0) this.#waitingOn = null;
     }
+  }
+
+  #hasPendingWait(): boolean {
+    const waits = this.#waitingOn;
+    if (waits === null) return false;
+    if (waits instanceof Future) return !waits.done();
+    for (const wait of waits) if (!wait.done()) return true;
+    return false;
   }
 
   /** Cancels every pending wait (Python's `_fut_waiter.cancel(msg)`); whether any was cancelled. */
@@ -763,6 +779,7 @@ export class Task<T> extends Future<T> {
       },
       addAsyncWait: (task, future) => {
         task.#addWait(future);
+        releaseLoop(task.getLoop(), task); // its step ends here, waiting on `future`
         // Python's step ends so: a request made while the task ran cancels
         // the future it now waits on.
         if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
@@ -771,10 +788,11 @@ export class Task<T> extends Future<T> {
       },
       asyncWaitDone: (task, future) => {
         task.#removeWait(future);
-        if ((task.#bits & (MUST_CANCEL | IN_CONTEXT)) !== (MUST_CANCEL | IN_CONTEXT)) {
-          return undefined;
-        }
-        if (task.done() || task.#coro !== null) return undefined;
+        if (task.done() || task.#coro !== null || (task.#bits & IN_CONTEXT) === 0) return undefined;
+        // Woken: the rest of its step runs on the microtasks that follow this
+        // entry, and the loop waits for it (unless other waits still hold it).
+        if (!task.#hasPendingWait()) holdLoop(task.getLoop(), task);
+        if ((task.#bits & MUST_CANCEL) === 0) return undefined;
         // As wakeTask: the future's own CancelledError, else a new one; a
         // plain failure is left unread (so it is reported).
         task.#bits &= ~MUST_CANCEL;

@@ -26,6 +26,19 @@
  * A `return` inside blocks travels out as a value until the task returns it.
  * Trace lines of a waiting step read `<label> => <value>` or `<label> !> <error>`.
  *
+ * ## Two styles
+ *
+ * With `style: "async"` every task of the scenario is an async function
+ * that passes no signal anywhere: each wait is an `await` of the same
+ * library future (the steps are still written once, as generators that
+ * yield an {@linkcode Awaiting} marker where the generator style has
+ * `yield*`, and {@linkcode drive} turns each marker into an `await` inside
+ * the task's async function). Timeout and task-group bodies and new
+ * coroutines handed to `waitFor`/`gather`/`shield` are async functions too.
+ * An `await` of a finished future takes microtask turns that `yield*` does
+ * not, so events of one loop time may interleave differently: compare
+ * such traces with main.ts's `projection()`.
+ *
  * @module
  */
 
@@ -63,6 +76,40 @@ interface Frame {
   groups: asyncio.TaskGroup[];
 }
 
+/** Which coroutine style the scenario's tasks are written in (see the module doc). */
+export type Style = "generator" | "async";
+
+/** What an async-style step generator yields: the future its task's async function awaits. */
+class Awaiting {
+  readonly future: asyncio.Future<unknown>;
+
+  constructor(future: asyncio.Future<unknown>) {
+    this.future = future;
+  }
+}
+
+/**
+ * Runs a step generator as the body of an async function: every
+ * {@linkcode Awaiting} it yields becomes an `await` of its future here,
+ * and the outcome goes back in (a rejection is thrown at the yield).
+ */
+async function drive<T>(gen: Gen<T>): Promise<T> {
+  let step = gen.next();
+  while (!step.done) {
+    if (!(step.value instanceof Awaiting)) throw new TypeError("drive(): not an Awaiting");
+    let value: unknown;
+    let failed = false;
+    try {
+      value = await step.value.future;
+    } catch (error) {
+      value = error;
+      failed = true;
+    }
+    step = failed ? gen.throw(value) : gen.next(value);
+  }
+  return step.value;
+}
+
 /** What a run produced. */
 export interface RunResult {
   /** The trace, one line per event. */
@@ -84,6 +131,12 @@ export interface RunOptions {
    * @default {10000}
    */
   hangMs?: number;
+  /**
+   * The coroutine style of the scenario's tasks.
+   *
+   * @default {"generator"}
+   */
+  style?: Style;
 }
 
 /** Describes an error the same way interp.py does. */
@@ -138,6 +191,7 @@ class Interpreter {
   readonly tasks = new Map<number, asyncio.Task<unknown>>();
 
   #scenario: Scenario;
+  #style: Style;
   #loop: asyncio.EventLoop | null = null;
   #locks: asyncio.Lock[] = [];
   #holders: (number | null)[] = [];
@@ -151,8 +205,33 @@ class Interpreter {
   /** Tasks handed to a combinator or a group, which then owns their exceptions. */
   #handedOver = new Set<asyncio.Task<unknown>>();
 
-  constructor(scenario: Scenario) {
+  constructor(scenario: Scenario, style: Style) {
     this.#scenario = scenario;
+    this.#style = style;
+  }
+
+  /** Waits on `future`: `yield*` in the generator style, an `await` (through drive) in the async one. */
+  *await<T>(future: asyncio.Future<T>): Gen<T> {
+    if (this.#style === "generator") return yield* future;
+    return (yield new Awaiting(future)) as T;
+  }
+
+  /**
+   * The coroutine of a task of the scenario: its generator, or an async
+   * function running it. In the async style a task made by a combinator
+   * registers itself when it starts (its function is all the combinator
+   * keeps); `handedOver` tasks belong to that combinator.
+   */
+  coroutine(spec: TaskSpec, register = false): Gen<number> | (() => Promise<number>) {
+    if (this.#style === "generator") return this.task(spec);
+    return () => {
+      if (register) {
+        const task = asyncio.currentTask() as asyncio.Task<unknown>;
+        this.tasks.set(spec.id, task);
+        this.#handedOver.add(task);
+      }
+      return drive(this.task(spec));
+    };
   }
 
   log(id: number | string, text: string): void {
@@ -184,7 +263,7 @@ class Interpreter {
       this.#queues.push(new asyncio.Queue<number>(maxsize));
       this.#shadow.push([]);
     }
-    const root = asyncio.createTask(this.task(sc.root));
+    const root = asyncio.createTask(this.coroutine(sc.root));
     this.tasks.set(sc.root.id, root);
     // If something still runs at the watchdog time, the program is stuck:
     // cancel every task, in id order. A task may swallow that and leave
@@ -255,7 +334,7 @@ class Interpreter {
   *wait<T>(frame: Frame, label: string, future: asyncio.Future<T>): Gen<T> {
     let value: T;
     try {
-      value = yield* future;
+      value = yield* this.await(future);
     } catch (error) {
       this.#see(error);
       this.log(frame.id, `${label} !> ${formatError(error)}`);
@@ -266,18 +345,22 @@ class Interpreter {
     return value;
   }
 
-  #operand(operand: Operand): asyncio.Task<unknown> | Gen<number> | null {
+  #operand(
+    operand: Operand,
+    register = false,
+  ): asyncio.Task<unknown> | Gen<number> | (() => Promise<number>) | null {
     if ("id" in operand) {
       const task = this.tasks.get(operand.id);
       if (task === undefined) return null;
       this.#handedOver.add(task);
       return task;
     }
-    return this.task(operand.task);
+    return this.coroutine(operand.task, register);
   }
 
   /** Registers the tasks gather() and shield() made for new coroutines, for the cleanup. */
   #register(operands: Operand[], made: unknown[]): void {
+    if (this.#style === "async") return; // they register themselves (see coroutine)
     const live = asyncio.allTasks(this.#loop as asyncio.EventLoop);
     operands.forEach((operand, i) => {
       if (!("task" in operand)) return;
@@ -298,7 +381,7 @@ class Interpreter {
         return;
       case "spawn": {
         const task = asyncio.createTask(
-          this.task(step.task),
+          this.coroutine(step.task),
           step.eager ? { eager: true } : undefined,
         );
         this.tasks.set(step.task.id, task);
@@ -366,7 +449,7 @@ class Interpreter {
         return;
       }
       case "gather": {
-        const aws = step.aws.map((o) => this.#operand(o));
+        const aws = step.aws.map((o) => this.#operand(o, true));
         const present = aws.filter((aw) => aw !== null);
         const label = `gather [${
           step.aws.map(describeOperand).join(",")
@@ -381,7 +464,7 @@ class Interpreter {
         return;
       }
       case "shield": {
-        const aw = this.#operand(step.aw);
+        const aw = this.#operand(step.aw, true);
         const label = `shield ${describeOperand(step.aw)}`;
         if (aw === null) {
           this.log(id, `${label} missing`);
@@ -394,7 +477,10 @@ class Interpreter {
       }
       case "timeout": {
         // Bound, it is still a generator function that declares (signal, scope).
-        const body = this.timeoutBody.bind(this, frame, step.body);
+        const body = this.#style === "generator"
+          ? this.timeoutBody.bind(this, frame, step.body)
+          : (signal: AbortSignal, scope: asyncio.Timeout) =>
+            drive(this.timeoutBody(frame, step.body, signal, scope));
         return yield* this.wait(
           frame,
           `timeout ${step.ms ?? "None"}`,
@@ -414,14 +500,16 @@ class Interpreter {
         return;
       }
       case "taskGroup": {
-        const body = this.groupBody.bind(this, frame, step.body);
+        const body = this.#style === "generator"
+          ? this.groupBody.bind(this, frame, step.body)
+          : (group: asyncio.TaskGroup) => drive(this.groupBody(frame, step.body, group));
         return yield* this.wait(frame, "taskGroup", asyncio.taskGroup(body));
       }
       case "tgSpawn": {
         const group = frame.groups[frame.groups.length - 1];
         let task: asyncio.Task<unknown>;
         try {
-          task = group.createTask(this.task(step.task));
+          task = group.createTask(this.coroutine(step.task));
         } catch (error) {
           this.log(id, `tgSpawn ${step.task.id} !> ${formatError(error)}`);
           throw error;
@@ -434,7 +522,7 @@ class Interpreter {
       case "lock": {
         const lock = this.#locks[step.lock];
         try {
-          yield* lock.acquire();
+          yield* this.await(lock.acquire());
         } catch (error) {
           this.#see(error);
           this.log(id, `acquire L${step.lock} !> ${formatError(error)}`);
@@ -599,7 +687,7 @@ export async function runScenario(
   scenario: Scenario,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const interpreter = new Interpreter(scenario);
+  const interpreter = new Interpreter(scenario, options.style ?? "generator");
   const clock = new asyncio.VirtualClock({ autojump: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<"hung">((resolve) => {

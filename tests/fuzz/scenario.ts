@@ -174,6 +174,16 @@ export interface LanguageOptions {
    * regressions `self-cancel-*.pending.json`).
    */
   selfCancel?: boolean;
+  /**
+   * Let one spawn in five start eagerly. Off for the async style: an eager
+   * async function and the task that made it both run on microtasks, and
+   * each `await` of a finished future lets the other go on, where Python
+   * runs the eager task up to its first real wait before its creator
+   * continues (no JavaScript can avoid the turn an `await` takes).
+   *
+   * @default {true}
+   */
+  eager?: boolean;
 }
 
 const LOCKS = 2;
@@ -425,7 +435,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
         // One spawn in five starts eagerly (Python's eager_task_factory).
-        return raw.pick < 2
+        return raw.pick < 2 && options.eager !== false
           ? { op: "spawn", task: spec, eager: true }
           : { op: "spawn", task: spec };
       }
