@@ -163,6 +163,13 @@ export let promiseOf: (
   outcome: (future: Future<unknown>) => unknown,
 ) => Promise<unknown>;
 
+/**
+ * Makes awaiting a future no wait of the awaiting task: cancelling the task
+ * leaves it alone (a block's view of an async body, which its own awaits
+ * cancel).
+ */
+export let markNotAWait: (future: Future<unknown>) => void;
+
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
   failFuture: typeof failFuture;
@@ -180,6 +187,7 @@ export function installFutureInternals(x: {
   setTaskWaker: typeof setTaskWaker;
   ownTimer: typeof ownTimer;
   promiseOf: typeof promiseOf;
+  markNotAWait: typeof markNotAWait;
 }): void {
   ({
     resolveFuture,
@@ -198,6 +206,7 @@ export function installFutureInternals(x: {
     setTaskWaker,
     ownTimer,
     promiseOf,
+    markNotAWait,
   } = x);
 }
 
@@ -208,6 +217,62 @@ export function installFutureInternals(x: {
  * for a coroutine Python would run inside the awaiting task (waitFor).
  */
 export let markInlineWake: (task: Task<unknown>) => void;
+
+/**
+ * Passed as a Task's options (after setting `loop`) by the package's blocks:
+ * the task is made dormant, not started, registered or numbered; see
+ * {@linkcode startTask}.
+ */
+export const DORMANT: { loop: EventLoop | undefined } = { loop: undefined };
+
+/**
+ * `task.cancel()` that leaves the task's signal alone: what a block asks of
+ * the task that runs it (a deadline, a failing child of a group), taken
+ * back with `uncancel()`; the block aborts its body's own signal instead.
+ */
+export let cancelQuietly: (task: Task<unknown>) => void;
+/** A task's signal for the package's own use (a block's body signal follows it). */
+export let taskSignal: (task: Task<unknown>) => AbortSignal;
+
+/** Gives a dormant task its coroutine and starts it as any new task (in the next iteration, or eagerly). */
+export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean) => void;
+
+/**
+ * Starts a dormant block (see _block.ts) as a task of its own, for the
+ * combinators that take futures; any other future is returned as it is.
+ */
+export let activate: <F extends Future<unknown>>(future: F) => F = (future) => future;
+
+/**
+ * Runs a coroutine from an async function, in the async context it is
+ * called in: each future it `yield*`s is awaited there (one of the waits of
+ * that context's task) and its outcome goes back in as a task's step would
+ * give it. For blocks and operations that run inside an async-function task.
+ */
+export let driveCoroutine: <T>(
+  coro: Iterator<unknown, T, unknown>,
+) => Promise<T>;
+
+/** The promise behind a block's view of an async body (see _block.ts), else null. */
+export let bodyPromise: (future: Future<unknown>) => PromiseLike<unknown> | null = () => null;
+
+/** Installs {@linkcode bodyPromise} (from _block.ts). */
+export function installBodyPromise(fn: typeof bodyPromise): void {
+  bodyPromise = fn;
+}
+
+/** `createTask(block)`: the block becomes the task (see _block.ts). */
+export let blockAsTask: (
+  value: unknown,
+  where: string,
+  options: { name?: string; eager?: boolean } | undefined,
+) => Task<unknown>;
+
+/** Installs {@linkcode activate} and {@linkcode blockAsTask} (from _block.ts). */
+export function installActivate(fn: typeof activate, asTask: typeof blockAsTask): void {
+  activate = fn;
+  blockAsTask = asTask;
+}
 
 /**
  * Lets a started async-function task cancel a wait made with its own signal
@@ -257,6 +322,10 @@ export function installTaskInternals(x: {
   newTask: typeof newTask;
   pendingCancelMessage: typeof pendingCancelMessage;
   markInlineWake: typeof markInlineWake;
+  startTask: typeof startTask;
+  cancelQuietly: typeof cancelQuietly;
+  taskSignal: typeof taskSignal;
+  driveCoroutine: typeof driveCoroutine;
   adoptSignalWait: typeof adoptSignalWait;
   awaitingTask: typeof awaitingTask;
   addAsyncWait: typeof addAsyncWait;
@@ -266,6 +335,10 @@ export function installTaskInternals(x: {
     newTask,
     pendingCancelMessage,
     markInlineWake,
+    startTask,
+    cancelQuietly,
+    taskSignal,
+    driveCoroutine,
     adoptSignalWait,
     awaitingTask,
     addAsyncWait,

@@ -45,6 +45,8 @@ const GIVEN_ERROR = 64;
 const NO_MESSAGE = 128;
 /** Flag: pending, with a TimerHandle in #value to cancel when done (a sleep; no callback needed). */
 const OWNS_TIMER = 32;
+/** Flag: awaiting it makes it no wait of the awaiting task (a block's view of its async body). */
+const NOT_A_WAIT = 256;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -560,7 +562,7 @@ export class Future<T> implements PromiseLike<T> {
     if (state === PENDING) {
       // Awaited inside an async-function task: the future becomes one of its
       // waits (see task.ts), as the future a generator task `yield*`s on.
-      let task = awaitingTask();
+      let task = (this.#flags & NOT_A_WAIT) === 0 ? awaitingTask() : null;
       if (task !== null) {
         if (task === this as unknown) {
           return Promise.reject(new Error(`Task cannot wait on itself: ${this}`));
@@ -619,6 +621,9 @@ export class Future<T> implements PromiseLike<T> {
         if (future.#flags & LOG_EXCEPTION) future.#retrieved();
       },
       promiseOf: (future, outcome) => future.#asPromise(outcome),
+      markNotAWait: (future) => {
+        future.#flags |= NOT_A_WAIT;
+      },
     });
     hooks.createFuture = (loop) => new Future({ loop });
     hooks.doneCallbackTrampoline = callDone as (a: unknown, b: unknown) => void;

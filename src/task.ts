@@ -9,9 +9,12 @@ import { EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
+  blockAsTask,
+  bodyPromise,
   cancelFuture,
   cancelFutureWith,
   cancelledErrorOf,
+  DORMANT,
   failFuture,
   holdLoop,
   hooks,
@@ -108,7 +111,9 @@ const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next st
  * tasks" below).
  */
 const IN_CONTEXT = 8;
-const REQUEST_SHIFT = 4; // the count of cancel requests sits above the flags
+/** Someone outside the package was given the task's signal (task.signal, or the function's argument). */
+const SIGNAL_SEEN = 16;
+const REQUEST_SHIFT = 5; // the count of cancel requests sits above the flags
 const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
@@ -192,7 +197,7 @@ export class Task<T> extends Future<T> {
    */
   #waitingOn: Future<unknown> | WaitSet | null = null;
   #cancelMessage: string | undefined = undefined;
-  /** The name, or the number of the default name `Task-<n>`. */
+  /** The name, or the number of the default name `Task-<n>` (0: a block not numbered yet). */
   #name: string | number;
   /**
    * The AbortController behind `signal` once made; before that, the message
@@ -215,7 +220,12 @@ export class Task<T> extends Future<T> {
     let loop: EventLoop | undefined;
     let name: string | undefined;
     let eager = false;
-    if (options !== undefined) {
+    // The package's blocks (see _block.ts) are made dormant: not started,
+    // not registered, not numbered, until something waits on them.
+    const dormant = options === (DORMANT as TaskOptions);
+    if (dormant) {
+      loop = DORMANT.loop as EventLoop;
+    } else if (options !== undefined) {
       checkOptions(taskWhere, options);
       ({ loop, name, eager = false } = options);
       if (name !== undefined && typeof name !== "string") {
@@ -233,8 +243,8 @@ export class Task<T> extends Future<T> {
       }
     }
     // The coroutine is checked before anything is made (no task for a bad one).
-    const native = isNativeGenerator(coro);
-    if (!native && typeof coro !== "function" && !isGenerator(coro)) {
+    const native = !dormant && isNativeGenerator(coro);
+    if (!dormant && !native && typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `${taskWhere}: 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
@@ -246,6 +256,10 @@ export class Task<T> extends Future<T> {
     TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
     super(TRUSTED_LOOP);
     TRUSTED_LOOP.loop = undefined;
+    if (dormant) {
+      this.#name = 0;
+      return;
+    }
     if (native) {
       this.#coro = coro as Coroutine<T>;
       this.#bits = NATIVE;
@@ -277,9 +291,20 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
+    return this.#cancel(msg, true);
+  }
+
+  /**
+   * Task.cancel(); with `abort` false the signal is left alone: a request a
+   * block makes of the task that runs it (a deadline, a failing child),
+   * which it takes back with uncancel(), and which must not leave the
+   * task's signal aborted for good.
+   */
+  #cancel(msg: string | undefined, abort: boolean): boolean {
     const signal = this.#signal;
     const controller = signal !== null && typeof signal === "object" ? signal : null;
-    if (controller === null && this.#bits < CANCEL_REQUEST) this.#signal = msg;
+    // Before the signal is made, the first aborting request's message is kept for it.
+    if (abort && signal === null) this.#signal = msg;
     this.#bits += CANCEL_REQUEST;
     const waitingOn = this.#waitingOn;
     let cancelled: boolean;
@@ -311,7 +336,7 @@ export class Task<T> extends Future<T> {
       this.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
-    if (controller !== null && !controller.signal.aborted) {
+    if (abort && controller !== null && !controller.signal.aborted) {
       controller.abort(reason ?? cancelledError(msg, undefined, this.getLoop().getDebug()));
     }
     return true;
@@ -348,7 +373,8 @@ export class Task<T> extends Future<T> {
    * @returns The name.
    */
   getName(): string {
-    const name = this.#name;
+    let name = this.#name;
+    if (name === 0) name = this.#name = ++taskCounter; // a block, numbered when first named
     return typeof name === "string" ? name : `Task-${name}`;
   }
 
@@ -367,13 +393,19 @@ export class Task<T> extends Future<T> {
    * abortable APIs. Created on first use.
    */
   get signal(): AbortSignal {
+    this.#bits |= SIGNAL_SEEN;
+    return this.#ownSignal();
+  }
+
+  /** The signal, made on first use; the package's own uses do not count as seen. */
+  #ownSignal(): AbortSignal {
     const state = this.#signal;
     if (state !== null && typeof state === "object") return state.signal;
     const controller = new AbortController();
     this.#signal = controller;
     // Let waits given this signal find the task (see adoptSignalWait).
     (controller.signal as unknown as Record<symbol, unknown>)[SIGNAL_TASK] = this;
-    if (this.#bits >= CANCEL_REQUEST || this.cancelled()) {
+    if (state !== null || this.cancelled()) {
       const message = state === null ? undefined : state;
       controller.abort(cancelledError(message, undefined, this.getLoop().getDebug()));
     }
@@ -602,7 +634,19 @@ export class Task<T> extends Future<T> {
     if ((this.#bits & IN_CONTEXT) !== 0) releaseLoop(this.getLoop(), this);
     this.#waitingOn = null; // waits it left behind are not its own any more
     if (!rejected) {
-      // A result stands even after a cancel request (the coroutine swallowed it).
+      if (
+        (this.#bits & (MUST_CANCEL | IN_CONTEXT | SIGNAL_SEEN)) === (MUST_CANCEL | IN_CONTEXT)
+      ) {
+        // A cancel request that reached nothing (no wait of ours, no signal
+        // anyone had) came while it ran to its end: as Python's step does
+        // with `_must_cancel` when the coroutine returns, it ends cancelled.
+        this.#bits &= ~MUST_CANCEL;
+        this.#unlink();
+        cancelFuture(this, this.#cancelMessage, (this.#bits & INLINE_WAKE) !== 0);
+        return;
+      }
+      // A result stands after a cancel request it saw (it swallowed the
+      // CancelledError, or its signal's abort).
       this.#resolve(value as T);
     } else if (
       this.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError) &&
@@ -754,6 +798,25 @@ export class Task<T> extends Future<T> {
       markInlineWake: (task) => {
         task.#bits |= INLINE_WAKE;
       },
+      taskSignal: (task) => task.#ownSignal(),
+      driveCoroutine: drive,
+      cancelQuietly: (task) => {
+        if (!task.done()) task.#cancel(undefined, false);
+      },
+      startTask: (task, coro, eager) => {
+        if (isNativeGenerator(coro)) {
+          task.#coro = coro as Coroutine<unknown>;
+          task.#bits |= NATIVE;
+        } else if (typeof coro === "function") {
+          task.#coro = coro as (signal: AbortSignal) => unknown;
+        } else task.#setCoro(coro as Coroutine<unknown>);
+        if (task.#name === 0) task.#name = ++taskCounter;
+        const loop = task.getLoop();
+        if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
+        task.#link(liveTasksOf(loop));
+        if (eager) task.#eagerStart();
+        else pushEntry(loop, stepTask, task, NO_ERROR);
+      },
       adoptSignalWait: (task, future) => {
         // Only a started async task (its waits are otherwise unused); with a
         // host context any number, else one at a time (others fall back to
@@ -778,8 +841,11 @@ export class Task<T> extends Future<T> {
         return task as Task<unknown>;
       },
       addAsyncWait: (task, future) => {
-        task.#addWait(future);
         releaseLoop(task.getLoop(), task); // its step ends here, waiting on `future`
+        // A zero-delay sleep is a bare yield, as in #step: a cancel request
+        // is delivered by the flag at the wake-up, not by cancelling it.
+        if (isYieldOnce(future)) return;
+        task.#addWait(future);
         // Python's step ends so: a request made while the task ran cancels
         // the future it now waits on.
         if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
@@ -836,6 +902,40 @@ export class Task<T> extends Future<T> {
 
 function* adopt<T>(future: Future<T>): Coroutine<T> {
   return yield* future;
+}
+
+/**
+ * The async-function form of a task's step, for a coroutine that runs
+ * inside an async-function task (a block, a primitive's operation): each
+ * future it `yield*`s is awaited here, in that task's context, so it is one
+ * of the task's waits; the outcome goes back in as #step gives it (a
+ * rejection, such as a cancellation that came first, is thrown in). A
+ * block's async body is awaited as itself (see bodyPromise).
+ */
+async function drive<T>(coro: Iterator<unknown, T, unknown>): Promise<T> {
+  let result = coro.next();
+  while (!result.done) {
+    if (!isSuspend(result)) {
+      result = coro.throw!(new TypeError(badYieldMessage(result.value)));
+      continue;
+    }
+    const future = SUSPEND.value as Future<unknown>;
+    SUSPEND.value = undefined;
+    let failed = false;
+    let error: unknown;
+    try {
+      const promise = bodyPromise(future);
+      // An async body's own promise: no loop entry between its end and the
+      // block's (the loop may be waiting for this task to reach its next wait).
+      if (promise !== null) resolveFuture(future, await promise);
+      else await future;
+    } catch (thrown) {
+      failed = true;
+      error = thrown;
+    }
+    result = failed ? coro.throw!(error) : coro.next();
+  }
+  return result.value;
 }
 
 /** Several waits of an async-function task (`Promise.all` over futures). */
@@ -957,7 +1057,14 @@ function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions
  * assert.deepEqual(results, ["generator", "async"]);
  * ```
  */
-export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+export function createTask<T>(coro: TaskCoroutine<T> | Future<T>, options?: TaskOptions): Task<T> {
+  if (coro instanceof Future) {
+    if (options !== undefined) checkOptions("createTask()", options);
+    if (options?.loop !== undefined && options.loop !== coro.getLoop()) {
+      throw new Error("createTask(): 'coro' belongs to another event loop than 'loop'");
+    }
+    return blockAsTask(coro, "createTask()", options) as Task<T>;
+  }
   return newTask("createTask()", coro, options);
 }
 

@@ -955,16 +955,19 @@ function silenced<T>(future: asyncio.Future<T>): asyncio.Future<T> {
   return future;
 }
 
-/** Calls `use` with the group of a taskGroup() started now (its body runs eagerly). */
+/** Calls `use` with the group of a taskGroup() started now, as an eager task (its body runs at once). */
 function inGroup(use: (group: asyncio.TaskGroup) => unknown): unknown {
   let outcome: { value: unknown } | { error: unknown } = { value: undefined };
-  const group = asyncio.taskGroup((tg) => {
-    try {
-      outcome = { value: use(tg) };
-    } catch (error) {
-      outcome = { error };
-    }
-  });
+  const group = asyncio.createTask(
+    asyncio.taskGroup((tg) => {
+      try {
+        outcome = { value: use(tg) };
+      } catch (error) {
+        outcome = { error };
+      }
+    }),
+    { eager: true },
+  );
   group.then(noop, noop);
   if ("error" in outcome) throw outcome.error;
   return outcome.value;

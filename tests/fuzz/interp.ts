@@ -17,9 +17,9 @@
  *   `await gather(*aws, return_exceptions=...)`, `await shield(aw)`
  * - `timeout`, `taskGroup`: `yield* timeout(ms, function* (_, scope) {...})`,
  *   `yield* taskGroup(function* (tg) {...})` / `async with timeout(ms) as scope:`,
- *   `async with TaskGroup() as tg:` inline. (Here they return a task of their
- *   own, which starts eagerly and wakes its waiter inline, so the loop
- *   iterations are the same as Python's inline blocks.)
+ *   `async with TaskGroup() as tg:`, run inside the waiting task on both sides.
+ * - `handOver`: the same blocks (or `waitFor`) handed to `gather([block])` or
+ *   `createTask(block)` / `gather(coro)`, `create_task(coro)`: a task of its own.
  * - `lock`: `yield* lock.acquire()`, body, `lock.release()` / the same with `await`
  * - `set`/`clear`/`wait`, `put`/`get`/`shutdown`: the methods of the same names.
  *
@@ -43,7 +43,7 @@
  */
 
 import * as asyncio from "../../mod.ts";
-import type { Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
+import type { BlockStep, Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
 
 /** The error a `throw` step raises. */
 export class Err extends Error {
@@ -218,20 +218,11 @@ class Interpreter {
 
   /**
    * The coroutine of a task of the scenario: its generator, or an async
-   * function running it. In the async style a task made by a combinator
-   * registers itself when it starts (its function is all the combinator
-   * keeps); `handedOver` tasks belong to that combinator.
+   * function running it.
    */
-  coroutine(spec: TaskSpec, register = false): Gen<number> | (() => Promise<number>) {
+  coroutine(spec: TaskSpec): Gen<number> | (() => Promise<number>) {
     if (this.#style === "generator") return this.task(spec);
-    return () => {
-      if (register) {
-        const task = asyncio.currentTask() as asyncio.Task<unknown>;
-        this.tasks.set(spec.id, task);
-        this.#handedOver.add(task);
-      }
-      return drive(this.task(spec));
-    };
+    return () => drive(this.task(spec));
   }
 
   log(id: number | string, text: string): void {
@@ -355,12 +346,21 @@ class Interpreter {
       this.#handedOver.add(task);
       return task;
     }
-    return this.coroutine(operand.task, register);
+    if (register && this.#style === "async") {
+      // The task gather() or shield() would make of the function, made here
+      // (in the same order) so that it is known to the cleanup at once, as
+      // register() finds it for a generator.
+      const task = asyncio.createTask(this.coroutine(operand.task));
+      this.tasks.set(operand.task.id, task);
+      this.#handedOver.add(task);
+      return task;
+    }
+    return this.coroutine(operand.task);
   }
 
   /** Registers the tasks gather() and shield() made for new coroutines, for the cleanup. */
   #register(operands: Operand[], made: unknown[]): void {
-    if (this.#style === "async") return; // they register themselves (see coroutine)
+    if (this.#style === "async") return; // made and registered by #operand
     const live = asyncio.allTasks(this.#loop as asyncio.EventLoop);
     operands.forEach((operand, i) => {
       if (!("task" in operand)) return;
@@ -439,13 +439,13 @@ class Interpreter {
         return;
       }
       case "waitFor": {
-        const aw = this.#operand(step.aw);
         const label = `waitFor ${describeOperand(step.aw)} ${step.ms ?? "None"}`;
-        if (aw === null) {
+        const block = this.#block(frame, step);
+        if (block === null) {
           this.log(id, `${label} missing`);
           return;
         }
-        yield* this.wait(frame, label, asyncio.waitFor(aw, step.ms));
+        yield* this.wait(frame, label, block);
         return;
       }
       case "gather": {
@@ -475,18 +475,12 @@ class Interpreter {
         yield* this.wait(frame, label, future);
         return;
       }
-      case "timeout": {
-        // Bound, it is still a generator function that declares (signal, scope).
-        const body = this.#style === "generator"
-          ? this.timeoutBody.bind(this, frame, step.body)
-          : (signal: AbortSignal, scope: asyncio.Timeout) =>
-            drive(this.timeoutBody(frame, step.body, signal, scope));
+      case "timeout":
         return yield* this.wait(
           frame,
           `timeout ${step.ms ?? "None"}`,
-          asyncio.timeout(step.ms, body),
+          this.#block(frame, step) as asyncio.Future<Flow>,
         );
-      }
       case "reschedule": {
         const scope = frame.scopes[frame.scopes.length - 1];
         const when = step.ms === null ? null : loop.time() + step.ms;
@@ -499,11 +493,31 @@ class Interpreter {
         this.log(id, `reschedule ${step.ms ?? "None"}`);
         return;
       }
-      case "taskGroup": {
-        const body = this.#style === "generator"
-          ? this.groupBody.bind(this, frame, step.body)
-          : (group: asyncio.TaskGroup) => drive(this.groupBody(frame, step.body, group));
-        return yield* this.wait(frame, "taskGroup", asyncio.taskGroup(body));
+      case "taskGroup":
+        return yield* this.wait(
+          frame,
+          "taskGroup",
+          this.#block(frame, step) as asyncio.Future<Flow>,
+        );
+      case "handOver": {
+        // The block runs as a task of its own, with its own frame.
+        const inner: Frame = { id: step.id, scopes: [], groups: [] };
+        const block = this.#block(inner, step.block);
+        if (block === null) {
+          this.log(id, `handOver ${step.id} missing`);
+          return;
+        }
+        if (step.via === "spawn") {
+          const task = asyncio.createTask(block);
+          this.tasks.set(step.id, task);
+          this.log(id, `handOver ${step.id} spawn`);
+          return;
+        }
+        const future = asyncio.gather([block]);
+        this.tasks.set(step.id, block as asyncio.Task<unknown>);
+        this.#handedOver.add(block as asyncio.Task<unknown>);
+        yield* this.wait(frame, `handOver ${step.id} gather`, future);
+        return;
       }
       case "tgSpawn": {
         const group = frame.groups[frame.groups.length - 1];
@@ -576,6 +590,30 @@ class Interpreter {
         if (step.immediate) this.#shadow[step.queue].length = 0;
         this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
         return;
+    }
+  }
+
+  /** The future of a waitFor, timeout or taskGroup step, not waited on yet (null: a missing operand). */
+  #block(frame: Frame, step: BlockStep): asyncio.Future<unknown> | null {
+    switch (step.op) {
+      case "waitFor": {
+        const aw = this.#operand(step.aw);
+        return aw === null ? null : asyncio.waitFor(aw, step.ms);
+      }
+      case "timeout": {
+        // Bound, it is still a generator function that declares (signal, scope).
+        const body = this.#style === "generator"
+          ? this.timeoutBody.bind(this, frame, step.body)
+          : (signal: AbortSignal, scope: asyncio.Timeout) =>
+            drive(this.timeoutBody(frame, step.body, signal, scope));
+        return asyncio.timeout(step.ms, body);
+      }
+      case "taskGroup": {
+        const body = this.#style === "generator"
+          ? this.groupBody.bind(this, frame, step.body)
+          : (group: asyncio.TaskGroup) => drive(this.groupBody(frame, step.body, group));
+        return asyncio.taskGroup(body);
+      }
     }
   }
 
