@@ -50,6 +50,7 @@ export * from "./src/run.ts";
 export * from "./src/semaphore.ts";
 export * from "./src/shield.ts";
 export * from "./src/sleep.ts";
+export * from "./src/staggered_race.ts";
 export * from "./src/task.ts";
 export * from "./src/task_group.ts";
 export * from "./src/timeout.ts";

@@ -1543,3 +1543,109 @@ test("currentTask() and allTasks() inside generator tasks", async () => {
     equal(Object.prototype.toString.call(child), "[object Task]");
   });
 });
+
+// -------------------------------------------------------- Python 3.14: Runner, staggeredRace
+
+test("Runner: several runs on one loop keep its state; close() cancels what is left", async () => {
+  const log: string[] = [];
+  const runner = new asyncio.Runner({ clock: new asyncio.VirtualClock({ autojump: true }) });
+  const queue = new asyncio.Queue<string>();
+  await runner.run(function* () {
+    yield* queue.put("kept");
+    asyncio.createTask(function* () {
+      try {
+        yield* asyncio.sleep(60_000);
+      } finally {
+        log.push("leftover cancelled");
+      }
+    });
+  });
+  const loop = runner.getLoop();
+  equal(loop.isRunning(), false);
+  equal(await runner.run(() => queue.get()), "kept");
+  await runner.close();
+  deepEqual(log, ["leftover cancelled"]);
+  ok(loop.isClosed());
+  const error = throws(() => runner.getLoop(), asyncio.InvalidStateError);
+  ok(error.message.includes("Runner is closed"), error.message);
+});
+
+test("Runner: [Symbol.dispose] closes an idle runner at once; run() is a one-shot Runner", async () => {
+  const runner = new asyncio.Runner({ clock: new asyncio.VirtualClock({ autojump: true }) });
+  equal(await runner.run(async () => "ran"), "ran");
+  const loop = runner.getLoop();
+  const dispose = (runner as unknown as Record<symbol, () => void>)[DISPOSE];
+  equal(typeof dispose, "function", "no [Symbol.dispose] (or Symbol.for stand-in)");
+  dispose.call(runner);
+  ok(loop.isClosed());
+  equal(await virtual(() => "one shot"), "one shot");
+});
+
+test("Ctrl-C: a run works with or without the host's signal API and leaves no listener", async () => {
+  // Node and Bun list the listener in process.listenerCount("SIGINT"); Deno's
+  // own API does not show there; browsers and workerd have none at all.
+  const host = globalThis as {
+    Deno?: unknown;
+    process?: { listenerCount?: (event: string) => number };
+  };
+  const count = host.Deno === undefined && typeof host.process?.listenerCount === "function"
+    ? () => host.process!.listenerCount!("SIGINT")
+    : null;
+  const before = count?.();
+  const during = await virtual(() => count?.());
+  if (count !== null) {
+    equal(during, before! + 1, "one SIGINT listener while the run is in progress");
+    equal(count(), before, "removed when the run ends");
+  }
+  const off = await asyncio.run(() => count?.(), {
+    clock: new asyncio.VirtualClock({ autojump: true }),
+    handleSignals: false,
+  });
+  equal(off, before, "handleSignals: false installs nothing");
+  const error = new asyncio.KeyboardInterrupt();
+  equal(error.name, "KeyboardInterrupt");
+  ok(error instanceof Error);
+});
+
+test("staggeredRace: the next attempt starts on failure or after the delay; the winner cancels the rest", async () => {
+  const log: string[] = [];
+  const attempt = (name: string, ms: number, ok: boolean) => async (signal: AbortSignal) => {
+    try {
+      await asyncio.sleep(ms, { signal });
+    } finally {
+      log.push(`${name} ${asyncio.getRunningLoop().time()}`);
+    }
+    if (!ok) throw new Error(`${name} failed`);
+    return name;
+  };
+  const race = await virtual(() =>
+    asyncio.staggeredRace([
+      attempt("slow", 1_000, true),
+      attempt("refused", 50, false),
+      attempt("fast", 100, true),
+    ], 250)
+  );
+  equal(race.result, "fast");
+  equal(race.index, 2);
+  ok(race.errors[0] instanceof asyncio.CancelledError);
+  equal((race.errors[1] as Error).message, "refused failed");
+  equal(race.errors[2], undefined);
+  deepEqual(log, ["refused 300", "fast 400", "slow 400"]);
+});
+
+test("staggeredRace: null delay runs them one after the other; none succeeding is no winner", async () => {
+  const race = await virtual(() =>
+    asyncio.staggeredRace(
+      [0, 1, 2].map((i) =>
+        function* () {
+          yield* asyncio.sleep(10);
+          throw new RangeError(String(i));
+        }
+      ),
+      null,
+    )
+  );
+  equal(race.index, null);
+  equal(race.result, undefined);
+  deepEqual(race.errors.map((e) => (e as Error).message), ["0", "1", "2"]);
+});

@@ -369,21 +369,19 @@ export function formatSummary(report: CrawlReport): string {
 
 /**
  * The demo program: start the server, crawl it with live progress, print
- * the summary, close the server. Ctrl-C once cancels the crawl (the summary
- * is still printed); a second Ctrl-C exits at once.
+ * the summary, close the server.
  *
- * @returns The process exit code: 0, or 130 after Ctrl-C.
+ * Ctrl-C is `run()`'s: it cancels this task, which aborts `signal`, which
+ * stops the crawl (the summary is still printed); main then lets the
+ * cancellation finish it, so `run()` rejects with `KeyboardInterrupt`. A
+ * second Ctrl-C during that cleanup ends the process at once.
+ *
+ * @param signal The task's signal: aborted when Ctrl-C cancels the task.
+ * @throws {asyncio.CancelledError} After Ctrl-C, once the summary is printed.
  */
-export function* main(): asyncio.Coroutine<number> {
+export function* main(signal: AbortSignal): asyncio.Coroutine<void> {
   const terminal = Deno.stdout.isTerminal();
   const server = yield* asyncio.ensureFuture(startTestServer());
-  const interrupt = new AbortController();
-  let presses = 0;
-  const onSigint = () => {
-    if (++presses > 1) Deno.exit(130);
-    interrupt.abort(new Error("Ctrl-C"));
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
   let report: CrawlReport;
   try {
     const urls = planUrls(server.url);
@@ -418,7 +416,7 @@ export function* main(): asyncio.Coroutine<number> {
     try {
       report = yield* crawl(urls, {
         deadlineMs: DEFAULT_DEADLINE_MS,
-        signal: interrupt.signal,
+        signal,
         onResult: (result, progress) => {
           current = progress;
           show(result);
@@ -435,7 +433,6 @@ export function* main(): asyncio.Coroutine<number> {
       write("\n");
     }
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
     yield* asyncio.ensureFuture(server.close());
   }
   write("\n" + formatSummary(report));
@@ -444,7 +441,8 @@ export function* main(): asyncio.Coroutine<number> {
     `The server saw ${requests} requests; ${abandoned} of them were abandoned by the client ` +
       `mid-answer (an aborted fetch), and their timers stopped.\n`,
   );
-  return report.interrupted ? 130 : 0;
+  // Interrupted: end as cancelled, so that run() raises KeyboardInterrupt.
+  if (report.interrupted) throw signal.reason;
 }
 
 // ------------------------------------------------------------ helpers
@@ -527,5 +525,10 @@ export function write(text: string): void {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await asyncio.run(main);
+  try {
+    await asyncio.run(main);
+  } catch (error) {
+    if (!(error instanceof asyncio.KeyboardInterrupt)) throw error;
+    Deno.exitCode = 130; // the shell's convention for a program ended by Ctrl-C
+  }
 }

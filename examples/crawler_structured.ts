@@ -350,25 +350,24 @@ function rounds(baseUrl: string): Round[] {
 
 /**
  * The demo program: start the server, play the three rounds with live
- * progress and a summary each, close the server. Ctrl-C cancels the round
- * in progress and skips the rest; a second Ctrl-C exits at once.
+ * progress and a summary each, close the server.
  *
- * @returns The process exit code: 0, or 130 after Ctrl-C.
+ * Ctrl-C is `run()`'s: it cancels this task, which aborts `signal`, which
+ * ends the round in progress (its summary is still printed) and skips the
+ * rest; main then lets the cancellation finish it, so `run()` rejects with
+ * `KeyboardInterrupt`. A second Ctrl-C during that cleanup ends the process
+ * at once.
+ *
+ * @param signal The task's signal: aborted when Ctrl-C cancels the task.
+ * @throws {asyncio.CancelledError} After Ctrl-C, once the summaries are printed.
  */
-export function* main(): asyncio.Coroutine<number> {
+export function* main(signal: AbortSignal): asyncio.Coroutine<void> {
   const terminal = Deno.stdout.isTerminal();
   const server = yield* asyncio.ensureFuture(startTestServer());
-  const interrupt = new AbortController();
-  let presses = 0;
-  const onSigint = () => {
-    if (++presses > 1) Deno.exit(130);
-    interrupt.abort(new Error("Ctrl-C"));
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
   try {
     write(`Test server on ${server.url}\n`);
     for (const round of rounds(server.url)) {
-      if (interrupt.signal.aborted) break;
+      if (signal.aborted) break;
       write(
         `\n== ${round.title}\n` +
           `${round.urls.length} requests as children of one task group, ` +
@@ -376,7 +375,7 @@ export function* main(): asyncio.Coroutine<number> {
       );
       const report = yield* crawlStructured(round.urls, {
         roundDeadlineMs: round.roundDeadlineMs,
-        signal: interrupt.signal,
+        signal,
         onResult: (result, progress) => {
           write(progressOutput(formatProgress(progress, { last: result }), terminal));
         },
@@ -385,7 +384,6 @@ export function* main(): asyncio.Coroutine<number> {
       write("\n" + formatSummary(report) + describeEnding(report, round.roundDeadlineMs));
     }
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
     yield* asyncio.ensureFuture(server.close());
   }
   const { requests, abandoned } = server.stats();
@@ -393,7 +391,8 @@ export function* main(): asyncio.Coroutine<number> {
     `\nThe server saw ${requests} requests; ${abandoned} of them were abandoned mid-answer ` +
       `by an aborted fetch.\n`,
   );
-  return interrupt.signal.aborted ? 130 : 0;
+  // Interrupted: end as cancelled, so that run() raises KeyboardInterrupt.
+  if (signal.aborted) throw signal.reason;
 }
 
 // ------------------------------------------------------------ helpers
@@ -412,5 +411,10 @@ function shorten(text: string, max = 60): string {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await asyncio.run(main);
+  try {
+    await asyncio.run(main);
+  } catch (error) {
+    if (!(error instanceof asyncio.KeyboardInterrupt)) throw error;
+    Deno.exitCode = 130; // the shell's convention for a program ended by Ctrl-C
+  }
 }

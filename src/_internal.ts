@@ -50,6 +50,14 @@ export function installHandleInternals(x: {
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
 export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+/**
+ * Tells the loop that an async-function task is running its step on host
+ * microtasks (it was just started or woken): the loop's next entry waits
+ * until the task reaches its next wait ({@linkcode releaseLoop}).
+ */
+export let holdLoop: (loop: EventLoop, task: object) => void;
+/** The task of {@linkcode holdLoop} reached its next wait, or finished. */
+export let releaseLoop: (loop: EventLoop, task: object) => void;
 /** Schedules `fn(arg)` at loop time `when` on the loop's timer heap (no argument array). */
 export let scheduleTimer: <A>(
   loop: EventLoop,
@@ -64,11 +72,13 @@ export let exitRun: (loop: EventLoop) => void;
 
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
+  holdLoop: typeof holdLoop;
+  releaseLoop: typeof releaseLoop;
   scheduleTimer: typeof scheduleTimer;
   enterRun: typeof enterRun;
   exitRun: typeof exitRun;
 }): void {
-  ({ pushEntry, scheduleTimer, enterRun, exitRun } = x);
+  ({ pushEntry, holdLoop, releaseLoop, scheduleTimer, enterRun, exitRun } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */
@@ -83,6 +93,8 @@ export const hooks = {
     throw new Error("tasks are not loaded; import the package from mod.ts");
   },
   loopClosing: (_loop: EventLoop): void => {},
+  /** The loop of the async-function task whose context this code runs in, or null. */
+  contextLoop: (): EventLoop | null => null,
   /** The entry that calls a user's done callback (the loop names the callback in reports). */
   doneCallbackTrampoline: null as Entry | null,
 };
@@ -142,6 +154,21 @@ export let silence: (future: Future<unknown>) => void;
 export let peekFailure: (future: Future<unknown>) => unknown;
 /** Gives a pending future a timer that is cancelled when the future completes (sleep). */
 export let ownTimer: (future: Future<unknown>, timer: TimerHandle) => void;
+/**
+ * A promise of `future` (as its `then` makes, so a wait of the awaiting
+ * async-function task), settled with `outcome(future)` in place of its result.
+ */
+export let promiseOf: (
+  future: Future<unknown>,
+  outcome: (future: Future<unknown>) => unknown,
+) => Promise<unknown>;
+
+/**
+ * Makes awaiting a future no wait of the awaiting task: cancelling the task
+ * leaves it alone (a block's view of an async body, which its own awaits
+ * cancel).
+ */
+export let markNotAWait: (future: Future<unknown>) => void;
 
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
@@ -159,6 +186,8 @@ export function installFutureInternals(x: {
   peekFailure: typeof peekFailure;
   setTaskWaker: typeof setTaskWaker;
   ownTimer: typeof ownTimer;
+  promiseOf: typeof promiseOf;
+  markNotAWait: typeof markNotAWait;
 }): void {
   ({
     resolveFuture,
@@ -176,6 +205,8 @@ export function installFutureInternals(x: {
     peekFailure,
     setTaskWaker,
     ownTimer,
+    promiseOf,
+    markNotAWait,
   } = x);
 }
 
@@ -188,11 +219,88 @@ export function installFutureInternals(x: {
 export let markInlineWake: (task: Task<unknown>) => void;
 
 /**
+ * Passed as a Task's options (after setting `loop`) by the package's blocks:
+ * the task is made dormant, not started, registered or numbered; see
+ * {@linkcode startTask}.
+ */
+export const DORMANT: { loop: EventLoop | undefined } = { loop: undefined };
+
+/**
+ * `task.cancel()` that leaves the task's signal alone: what a block asks of
+ * the task that runs it (a deadline, a failing child of a group), taken
+ * back with `uncancel()`; the block aborts its body's own signal instead.
+ */
+export let cancelQuietly: (task: Task<unknown>) => void;
+/** A task's signal for the package's own use (a block's body signal follows it). */
+export let taskSignal: (task: Task<unknown>) => AbortSignal;
+
+/** Gives a dormant task its coroutine and starts it as any new task (in the next iteration, or eagerly). */
+export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean) => void;
+
+/**
+ * Starts a dormant block (see _block.ts) as a task of its own, for the
+ * combinators that take futures; any other future is returned as it is.
+ */
+export let activate: <F extends Future<unknown>>(future: F) => F = (future) => future;
+
+/**
+ * Runs a coroutine from an async function, in the async context it is
+ * called in: each future it `yield*`s is awaited there (one of the waits of
+ * that context's task) and its outcome goes back in as a task's step would
+ * give it. For blocks and operations that run inside an async-function task.
+ */
+export let driveCoroutine: <T>(
+  coro: Iterator<unknown, T, unknown>,
+) => Promise<T>;
+
+/** The promise behind a block's view of an async body (see _block.ts), else null. */
+export let bodyPromise: (future: Future<unknown>) => PromiseLike<unknown> | null = () => null;
+
+/** Installs {@linkcode bodyPromise} (from _block.ts). */
+export function installBodyPromise(fn: typeof bodyPromise): void {
+  bodyPromise = fn;
+}
+
+/** `createTask(block)`: the block becomes the task (see _block.ts). */
+export let blockAsTask: (
+  value: unknown,
+  where: string,
+  options: { name?: string; eager?: boolean } | undefined,
+) => Task<unknown>;
+
+/** Installs {@linkcode activate} and {@linkcode blockAsTask} (from _block.ts). */
+export function installActivate(fn: typeof activate, asTask: typeof blockAsTask): void {
+  activate = fn;
+  blockAsTask = asTask;
+}
+
+/**
  * Lets a started async-function task cancel a wait made with its own signal
  * directly, instead of through an abort listener (in Deno a listener costs
  * about 3 µs and 660 bytes). Returns false when the task cannot take it.
  */
 export let adoptSignalWait: (task: Task<unknown>, future: Future<unknown>) => boolean;
+
+/**
+ * The started async-function task that code running now belongs to (through
+ * the host's async context, see _host.ts), or null: a future whose `then` is
+ * called there becomes a wait of that task.
+ */
+export let awaitingTask: () => Task<unknown> | null = () => null;
+
+/**
+ * Makes a pending future a wait of an async-function task: `task.cancel()`
+ * cancels it. A cancel request not delivered yet cancels it at once.
+ */
+export let addAsyncWait: (task: Task<unknown>, future: Future<unknown>) => void;
+
+/**
+ * A wait of an async-function task is done: forgets it, and returns the
+ * CancelledError the await must raise instead of the future's outcome when
+ * a cancel request came meanwhile (Python's wake-up reads `_must_cancel`),
+ * else undefined.
+ */
+export let asyncWaitDone: (task: Task<unknown>, future: Future<unknown>) => unknown;
 
 /** The expando key on a task's AbortSignal that points back to the task. */
 export const SIGNAL_TASK: unique symbol = Symbol("asyncio task");
@@ -214,9 +322,28 @@ export function installTaskInternals(x: {
   newTask: typeof newTask;
   pendingCancelMessage: typeof pendingCancelMessage;
   markInlineWake: typeof markInlineWake;
+  startTask: typeof startTask;
+  cancelQuietly: typeof cancelQuietly;
+  taskSignal: typeof taskSignal;
+  driveCoroutine: typeof driveCoroutine;
   adoptSignalWait: typeof adoptSignalWait;
+  awaitingTask: typeof awaitingTask;
+  addAsyncWait: typeof addAsyncWait;
+  asyncWaitDone: typeof asyncWaitDone;
 }): void {
-  ({ newTask, pendingCancelMessage, markInlineWake, adoptSignalWait } = x);
+  ({
+    newTask,
+    pendingCancelMessage,
+    markInlineWake,
+    startTask,
+    cancelQuietly,
+    taskSignal,
+    driveCoroutine,
+    adoptSignalWait,
+    awaitingTask,
+    addAsyncWait,
+    asyncWaitDone,
+  } = x);
 }
 
 /**

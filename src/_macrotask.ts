@@ -9,26 +9,23 @@
  * channel and closes it, so nothing stays open to keep a process alive or
  * trip Deno's resource sanitizer.
  *
- * Some hosts deliver a message as a (late) microtask instead: workerd, and
- * Deno once an `AsyncLocalStorage` exists (its message port then resolves
- * the message a couple of promise hops after `postMessage`, between other
- * microtasks). Each post therefore also starts a chain of microtasks deeper
- * than those hops; a message that arrives before the chain has ended is no
- * macrotask, so the callback goes to a zero-delay timer instead, and every
- * later post on this host uses the timer directly.
+ * Some hosts deliver messages a few microtask hops after `postMessage`,
+ * not in a later task: workerd always, and Deno once its Node
+ * compatibility layer is loaded (for instance by
+ * `process.getBuiltinModule("node:async_hooks")`, which `_host.ts` calls).
+ * A message counts as a macrotask only if a chain of microtasks started
+ * with it has run to its end first, as it always has in a real later task;
+ * otherwise the callback goes through a zero-delay timer.
  *
  * @module
  */
 
 /**
- * How many chained microtasks a message must not overtake. Deno's late
- * delivery comes after two hops, workerd's after none; a true macrotask
- * comes after any number.
+ * The length of the microtask chain a message must not overtake. Deno with
+ * its Node layer delivers a message about two hops after `postMessage`;
+ * in a real later task the whole chain has run, however long it is.
  */
-const SENTINEL_HOPS = 8;
-
-/** Cleared for good once this host delivered a message before the sentinel chain ended. */
-let messagesAreMacrotasks = true;
+const MICROTASK_HOPS = 8;
 
 /** Cancels a callback posted with {@linkcode postMacrotask}. */
 export type CancelMacrotask = () => void;
@@ -40,10 +37,10 @@ export type CancelMacrotask = () => void;
  */
 export function postMacrotask(callback: () => void): CancelMacrotask {
   const Channel = globalThis.MessageChannel;
-  if (typeof Channel === "function" && messagesAreMacrotasks) {
+  if (typeof Channel === "function") {
     const channel = new Channel();
     let open = true;
-    let microtaskRan = false;
+    let hopsLeft = MICROTASK_HOPS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const close = () => {
       if (timer !== undefined) {
@@ -59,10 +56,9 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
     channel.port1.onmessage = () => {
       if (!open) return;
       close();
-      if (!microtaskRan) {
+      if (hopsLeft > 0) {
         // The message overtook microtasks queued after it: this host
         // delivers messages as microtasks, not in a later task.
-        messagesAreMacrotasks = false;
         timer = globalThis.setTimeout(() => {
           timer = undefined;
           callback();
@@ -72,12 +68,10 @@ export function postMacrotask(callback: () => void): CancelMacrotask {
       callback();
     };
     channel.port2.postMessage(null);
-    let hops = SENTINEL_HOPS;
-    const sentinel = () => {
-      if (--hops > 0) queueMicrotask(sentinel);
-      else microtaskRan = true;
+    const hop = () => {
+      if (--hopsLeft > 0) queueMicrotask(hop);
     };
-    queueMicrotask(sentinel);
+    queueMicrotask(hop);
     return close;
   }
   // Hosts without MessageChannel (or whose messages are not macrotasks): a

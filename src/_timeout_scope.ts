@@ -14,7 +14,7 @@
 import type { Handle } from "./handle.ts";
 import type { Task } from "./task.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { scheduleTimer } from "./_internal.ts";
+import { cancelQuietly, scheduleTimer } from "./_internal.ts";
 
 /** Passed to `exit()` when the body finished without an error. */
 export const NO_ERROR: unique symbol = Symbol("no error");
@@ -102,12 +102,19 @@ export class TimeoutScope {
     return error;
   }
 
-  /** The deadline passed: cancel the task. */
+  /**
+   * The deadline passed: cancel the task (leaving its own signal alone: it
+   * outlives the scope) and abort the body's signal, if it was given one.
+   */
   onTimeout(): void {
-    (this.#task as Task<unknown>).cancel();
+    cancelQuietly(this.#task as Task<unknown>);
     this.#state = "expiring";
     this.#handle = null;
+    this.bodySignal?.abort();
   }
+
+  /** The signal of the body, when it declared one (see BodySignal). */
+  bodySignal: { abort(): void } | null = null;
 
   /** The scope's state, for descriptions. */
   get state(): State {

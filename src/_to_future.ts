@@ -9,7 +9,7 @@ import type { EventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { CancelledError } from "./errors.ts";
 import { type Coroutine, Task } from "./task.ts";
-import { failFuture, hooks, resolveFuture } from "./_internal.ts";
+import { activate, failFuture, hooks, resolveFuture } from "./_internal.ts";
 import { describe, isGenerator } from "./_validate.ts";
 
 /** Returns `aw` as a Future on `loop`; see ensureFuture(). */
@@ -19,7 +19,8 @@ export function toFuture(
   where: string,
   arg: string,
 ): Future<unknown> {
-  if (aw instanceof Future) return aw;
+  // A block of timeout()/taskGroup()/waitFor() nothing waited on yet starts as a task.
+  if (aw instanceof Future) return activate(aw);
   if (typeof aw === "function" || isGenerator(aw)) {
     return new Task(aw as Coroutine<unknown>, { loop });
   }

@@ -48,7 +48,9 @@ import { getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
+  awaitingTask,
   cancelFutureWith,
+  driveCoroutine,
   failFuture,
   isSuspend,
   removeCallback,
@@ -154,6 +156,29 @@ class WaitOp<T> extends Future<T> {
     // Done, already driven by another task, or woken already (its resumption
     // is queued): wait on the operation future like on any other.
     return super[Symbol.iterator]();
+  }
+
+  /**
+   * Awaited inside an async-function task (in the host's context): the
+   * operation goes over to coroutine mode as for `yield*`, driven from that
+   * task's context, so it waits on the waiter itself and the code after the
+   * body's `yield* w` runs in the task's own step, as in CPython.
+   */
+  override then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    // deno-lint-ignore no-explicit-any
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this.#mode === FUTURE_MODE && !this.done()) {
+      const task = awaitingTask();
+      if (task !== null && task.getLoop() === this.getLoop()) {
+        const iterator = this[Symbol.iterator]();
+        if (iterator instanceof OpIterator) {
+          return driveCoroutine(iterator).then(onfulfilled, onrejected);
+        }
+      }
+    }
+    return super.then(onfulfilled, onrejected);
   }
 
   static {

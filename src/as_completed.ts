@@ -10,7 +10,14 @@ import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import { TimeoutError } from "./errors.ts";
-import { addCallback, failFuture, removeCallback, resolveFuture, SUSPEND } from "./_internal.ts";
+import {
+  addCallback,
+  failFuture,
+  promiseOf,
+  removeCallback,
+  resolveFuture,
+  SUSPEND,
+} from "./_internal.ts";
 import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { Deque } from "./_deque.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
@@ -273,26 +280,14 @@ class NextCompleted<T> implements AsCompletedAwaitable<T> {
       }
     } else {
       // Not slot.then(): a promise cannot hold a Future (it would adopt it).
-      promise = new Promise<T>((resolve, reject) => {
-        addCallback(slot, settlePromise, { next: this, resolve, reject });
-      });
+      // Still the slot's promise, so an async-function task awaiting it waits on the slot.
+      promise = promiseOf(
+        slot,
+        (filled) => this.outcome(filled as Future<Future<T> | null>),
+      ) as Promise<T>;
     }
     this.#promise = promise;
     return promise;
-  }
-}
-
-interface PromiseSettler<T> {
-  next: NextCompleted<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function settlePromise<T>(settler: PromiseSettler<T>, slot: Future<unknown>): void {
-  try {
-    settler.resolve(settler.next.outcome(slot as Future<Future<T> | null>));
-  } catch (error) {
-    settler.reject(error);
   }
 }
 

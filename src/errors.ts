@@ -1,6 +1,6 @@
 /**
- * The errors shared by the whole package: cancellation, timeouts and misuse
- * of a future's state.
+ * The errors shared by the whole package: cancellation, timeouts, misuse
+ * of a future's state, and the interrupt that ends a program.
  *
  * @module
  */
@@ -102,5 +102,41 @@ export class InvalidStateError extends Error {
   constructor(message?: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "InvalidStateError";
+  }
+}
+
+/**
+ * Raised by {@linkcode run} and {@linkcode Runner.run} when Ctrl-C (SIGINT)
+ * stopped the program: the first SIGINT cancels the main task, its
+ * `finally` blocks run, and the call then rejects with this error, whose
+ * `cause` is the main task's {@linkcode CancelledError}. Catch it to exit
+ * with the conventional status 130.
+ *
+ * Equivalent to Python's `KeyboardInterrupt` as `asyncio.run()` raises it
+ * since Python 3.11. Python derives it from `BaseException`; here it is an
+ * `Error` like the others, told apart with `instanceof`.
+ *
+ * @example Telling an interrupted program from a failed one
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const cancelled = new asyncio.CancelledError();
+ * const error: unknown = new asyncio.KeyboardInterrupt(undefined, { cause: cancelled });
+ * assert.ok(error instanceof asyncio.KeyboardInterrupt);
+ * assert.equal(String(error), "KeyboardInterrupt");
+ * assert.equal((error as Error).cause, cancelled);
+ * ```
+ */
+export class KeyboardInterrupt extends Error {
+  /**
+   * Creates a keyboard-interrupt error.
+   *
+   * @param message What was interrupted (Python's has none).
+   * @param options Standard error options (`cause`: the main task's cancellation).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "KeyboardInterrupt";
   }
 }

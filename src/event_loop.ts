@@ -28,6 +28,7 @@ import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts
 import { RealClock } from "./_real_clock.ts";
 import { postMacrotask } from "./_macrotask.ts";
 import { formatTraceback } from "./_traceback.ts";
+import { queueRootMicrotask, slotEntered, slotValue } from "./_host.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -84,6 +85,12 @@ const SHRINK_ABOVE = 4096 - 1; // a ring mask above which a mostly empty ring sh
 // A burst of back-to-back iterations longer than this (real ms) lets the host run.
 const STARVE_MS = 10;
 const BURST_CHECK_EVERY = 64; // iterations between two reads of the real clock
+/**
+ * How many microtask turns the loop waits for a resumed async-function task
+ * to reach its next wait (see #awaitHeld): an `await` of a library future
+ * takes three or four, a return through nested async functions a few more.
+ */
+const HELD_TURNS = 64;
 
 /** Real elapsed time for the starvation guard (never a virtual clock's), read at call time. */
 function realNow(): number {
@@ -95,6 +102,8 @@ const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
+let holdLoop: (loop: EventLoop, task: object) => void;
+let releaseLoop: (loop: EventLoop, task: object) => void;
 let scheduleTimer: <A>(
   loop: EventLoop,
   when: number,
@@ -163,6 +172,17 @@ export class EventLoop {
   /** The loop time read during the running iteration, or NaN before it is read. */
   #iterationNow = NaN;
   #runJob = () => this.#runOnce();
+  /**
+   * Async-function tasks resumed (or started) by this iteration that have
+   * not reached their next wait yet: their continuation is the rest of
+   * their step, and runs on host microtasks (see #awaitHeld).
+   */
+  #held = new Set<object>();
+  /** Entries of a paused iteration still to run (0: no iteration is paused). */
+  #remaining = 0;
+  /** Microtask turns spent waiting for the held tasks. */
+  #heldTurns = 0;
+  #checkHeld = () => this.#awaitHeld();
 
   #timers = new Heap<TimerHandle>(timerLess);
   #cancelledTimers = 0;
@@ -551,7 +571,7 @@ export class EventLoop {
     this.#count++;
     if (!this.#jobQueued) {
       this.#jobQueued = true;
-      queueMicrotask(this.#runJob);
+      this.#queueMicrotask();
     }
   }
 
@@ -577,8 +597,18 @@ export class EventLoop {
   #queueJob(): void {
     if (!this.#jobQueued) {
       this.#jobQueued = true;
-      queueMicrotask(this.#runJob);
+      this.#queueMicrotask();
     }
+  }
+
+  /**
+   * Queues the next iteration. From inside an async-function task's context
+   * it goes through the root context (see _host.ts), so that iterations
+   * always run outside every task's context.
+   */
+  #queueMicrotask(): void {
+    if (slotEntered && slotValue() !== undefined) queueRootMicrotask(this.#runJob);
+    else queueMicrotask(this.#runJob);
   }
 
   /**
@@ -592,25 +622,62 @@ export class EventLoop {
     this.#inIteration = true;
     const previous = activeLoop;
     activeLoop = this;
+    const resumed = this.#remaining > 0;
     try {
-      this.#runReady();
+      this.#runReady(resumed);
     } finally {
       activeLoop = previous;
       this.#inIteration = false;
-      this.#iterationNow = NaN;
       this.#jobQueued = false;
     }
+    if (this.#remaining > 0) {
+      // Paused after an entry that resumed an async-function task: the rest
+      // of the iteration waits for it, at the same loop time (#iterationNow is kept).
+      this.#jobQueued = true;
+      queueMicrotask(this.#checkHeld);
+      return;
+    }
+    this.#iterationNow = NaN;
     if (this.#timersDirty) this.#rearm();
     if (this.#stopRequested) {
       this.#stopRequested = false;
       this.#stopRun?.();
     }
-    if (this.#count > 0) {
+    if (this.#held.size !== 0) {
+      // The last entries resumed async tasks: the next iteration comes once
+      // they have reached their next wait, as in Python, where their step
+      // would have run to it inside this iteration.
+      this.#jobQueued = true;
+      queueMicrotask(this.#checkHeld);
+    } else if (this.#count > 0) {
       if (++this.#burstIterations >= BURST_CHECK_EVERY && this.#burstTooLong()) this.#yieldToHost();
       else this.#queueJob();
     } else {
       this.#burstIterations = 0;
       this.#burstStart = -1;
+    }
+  }
+
+  /**
+   * Waits, one microtask turn at a time, for the held async-function tasks
+   * to reach their next wait (they leave #held then); then resumes the
+   * paused iteration, or starts the next one. A task that awaits something
+   * foreign (a fetch) never gets there by itself: after HELD_TURNS turns
+   * the loop goes on without it, as if its step had ended.
+   */
+  #awaitHeld(): void {
+    if (this.#held.size !== 0) {
+      if (++this.#heldTurns < HELD_TURNS) {
+        queueMicrotask(this.#checkHeld);
+        return;
+      }
+      this.#held.clear();
+    }
+    this.#heldTurns = 0;
+    this.#jobQueued = false;
+    if (this.#remaining > 0 || this.#count > 0) {
+      this.#jobQueued = true;
+      this.#runOnce();
     }
   }
 
@@ -646,15 +713,22 @@ export class EventLoop {
     postMacrotask(this.#runJob);
   }
 
-  #runReady(): void {
-    // After a burst, give the memory of a mostly empty ring back.
-    if (this.#mask >= SHRINK_ABOVE && this.#count <= (this.#mask + 1) >> 4) {
-      let capacity = INITIAL_CAPACITY;
-      while (capacity < this.#count * 4) capacity *= 2;
-      this.#resize(capacity);
+  #runReady(resumed: boolean): void {
+    let n: number;
+    if (resumed) {
+      n = this.#remaining;
+      this.#remaining = 0;
+    } else {
+      // After a burst, give the memory of a mostly empty ring back.
+      if (this.#mask >= SHRINK_ABOVE && this.#count <= (this.#mask + 1) >> 4) {
+        let capacity = INITIAL_CAPACITY;
+        while (capacity < this.#count * 4) capacity *= 2;
+        this.#resize(capacity);
+      }
+      if (this.#timers.size > 0) this.#collectDueTimers();
+      n = this.#count;
     }
-    if (this.#timers.size > 0) this.#collectDueTimers();
-    let n = this.#count;
+    const held = this.#held;
     if (this.#debug) {
       this.#runDebug(n);
     } else {
@@ -676,9 +750,17 @@ export class EventLoop {
             this.#head = (this.#head + 1) & this.#mask;
             this.#count--;
             fn(a, b);
+            if (held.size !== 0 && n > 0) {
+              this.#remaining = n;
+              return;
+            }
           }
         } catch (error) {
           this.#reportCallbackError(error, fn, a, b);
+          if (held.size !== 0 && n > 0) {
+            this.#remaining = n;
+            return;
+          }
         }
       }
     }
@@ -707,6 +789,10 @@ export class EventLoop {
           message: `Executing ${describeEntry(fn, a, b)} took ${dt.toFixed(3)} ms`,
           ...(fn === runHandle ? { handle: a as Handle } : {}),
         });
+      }
+      if (this.#held.size !== 0 && n > 0) {
+        this.#remaining = n;
+        return;
       }
     }
   }
@@ -802,6 +888,8 @@ export class EventLoop {
 
   static {
     pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
+    holdLoop = (loop, task) => loop.#held.add(task);
+    releaseLoop = (loop, task) => loop.#held.delete(task);
     scheduleTimer = (loop, when, fn, arg) => {
       loop.#checkOpen();
       return loop.#insertTimer(makeTimer(when, fn, arg));
@@ -847,7 +935,7 @@ function describeEntry(fn: Entry | undefined, a: unknown, b: unknown): string {
  * ```
  */
 export function getRunningLoop(): EventLoop {
-  const loop = activeLoop ?? runningLoop;
+  const loop = activeLoop ?? (slotEntered ? hooks.contextLoop() : null) ?? runningLoop;
   if (loop === null) {
     throw new Error("getRunningLoop(): no running event loop; call it inside asyncio.run()");
   }
@@ -875,7 +963,7 @@ export function getRunningLoop(): EventLoop {
  * ```
  */
 export function getEventLoop(): EventLoop {
-  const loop = activeLoop ?? runningLoop;
+  const loop = activeLoop ?? (slotEntered ? hooks.contextLoop() : null) ?? runningLoop;
   if (loop !== null) return loop;
   if (defaultLoop === null) defaultLoop = new EventLoop();
   return defaultLoop;
@@ -883,6 +971,8 @@ export function getEventLoop(): EventLoop {
 
 installLoopInternals({
   pushEntry,
+  holdLoop,
+  releaseLoop,
   scheduleTimer,
   enterRun: (loop) => {
     if (runningLoop !== null) {

@@ -7,7 +7,17 @@
 
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import type { TimerHandle } from "./handle.ts";
-import { hooks, installFutureInternals, pushEntry, SUSPEND, TRUSTED_LOOP } from "./_internal.ts";
+import type { Task } from "./task.ts";
+import {
+  addAsyncWait,
+  asyncWaitDone,
+  awaitingTask,
+  hooks,
+  installFutureInternals,
+  pushEntry,
+  SUSPEND,
+  TRUSTED_LOOP,
+} from "./_internal.ts";
 import { type CancelledError, InvalidStateError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
@@ -35,6 +45,8 @@ const GIVEN_ERROR = 64;
 const NO_MESSAGE = 128;
 /** Flag: pending, with a TimerHandle in #value to cancel when done (a sleep; no callback needed). */
 const OWNS_TIMER = 32;
+/** Flag: awaiting it makes it no wait of the awaiting task (a block's view of its async body). */
+const NOT_A_WAIT = 256;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -545,20 +557,36 @@ export class Future<T> implements PromiseLike<T> {
    * A promise of the outcome, for `then`/`catch`/`finally`. Not cached: a
    * field for it would cost every future, and most are never awaited this way.
    */
-  #asPromise(): Promise<T> {
-    // Awaiting counts as retrieving, even if the failure comes later.
-    this.#flags |= RETRIEVING;
+  #asPromise(outcome: Outcome | null = null): Promise<T> {
     const state = this.#flags & STATE;
-    if (state === FINISHED) return Promise.resolve(this.#value as T);
     if (state === PENDING) {
+      // Awaited inside an async-function task: the future becomes one of its
+      // waits (see task.ts), as the future a generator task `yield*`s on.
+      let task = (this.#flags & NOT_A_WAIT) === 0 ? awaitingTask() : null;
+      if (task !== null) {
+        if (task === this as unknown) {
+          return Promise.reject(new Error(`Task cannot wait on itself: ${this}`));
+        }
+        if (task.getLoop() !== this.#loop) task = null;
+      }
+      // Awaiting counts as retrieving, even if the failure comes later;
+      // except for a task's wait, whose failure may go unread if the task is
+      // cancelled meanwhile (it is then reported, as for a generator task).
+      if (task === null) this.#flags |= RETRIEVING;
       // A shared executor (no closure per call) hands over the resolvers.
       const promise = new Promise<T>(captureResolvers);
-      this.#addCallback(settlePromise, new Resolvers(capturedResolve, capturedReject));
+      this.#addCallback(
+        settlePromise,
+        new Resolvers(capturedResolve, capturedReject, task, outcome),
+      );
+      if (task !== null) addAsyncWait(task, this);
       return promise;
     }
+    this.#flags |= RETRIEVING;
+    if (state === FINISHED && outcome === null) return Promise.resolve(this.#value as T);
     // Rejected now; the caller attaches its handlers in the same turn.
     try {
-      return Promise.resolve(this.result());
+      return Promise.resolve((outcome === null ? this.result() : outcome(this)) as T);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -591,6 +619,10 @@ export class Future<T> implements PromiseLike<T> {
       peekFailure: (future) => (future.#flags & STATE) === FAILED ? future.#value : undefined,
       silence: (future) => {
         if (future.#flags & LOG_EXCEPTION) future.#retrieved();
+      },
+      promiseOf: (future, outcome) => future.#asPromise(outcome),
+      markNotAWait: (future) => {
+        future.#flags |= NOT_A_WAIT;
       },
     });
     hooks.createFuture = (loop) => new Future({ loop });
@@ -636,14 +668,27 @@ function isInlineWaker(fn: unknown): boolean {
   return fn === taskWaker || fn === settlePromise;
 }
 
+/** Reads a done future's outcome for a promise in place of `result()` (see promiseOf). */
+type Outcome = (future: Future<unknown>) => unknown;
+
 /** A promise's resolve and reject functions, kept as one done-callback argument. */
 class Resolvers {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** The async-function task whose wait this promise is, or null. */
+  task: Task<unknown> | null;
+  outcome: Outcome | null;
 
-  constructor(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+  constructor(
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+    task: Task<unknown> | null,
+    outcome: Outcome | null,
+  ) {
     this.resolve = resolve;
     this.reject = reject;
+    this.task = task;
+    this.outcome = outcome;
   }
 }
 
@@ -658,8 +703,19 @@ function captureResolvers(resolve: (value: any) => void, reject: (error: unknown
 }
 
 function settlePromise(resolvers: Resolvers, future: Future<unknown>): void {
+  const task = resolvers.task;
+  if (task !== null) {
+    // The wait is over; a cancel request that came meanwhile wins, as it
+    // does at a generator task's wake-up.
+    const instead = asyncWaitDone(task, future);
+    if (instead !== undefined) {
+      resolvers.reject(instead);
+      return;
+    }
+  }
   try {
-    resolvers.resolve(future.result());
+    const outcome = resolvers.outcome;
+    resolvers.resolve(outcome === null ? future.result() : outcome(future));
   } catch (error) {
     resolvers.reject(error);
   }

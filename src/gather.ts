@@ -8,6 +8,7 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import {
+  activate,
   addCallback,
   cancelledErrorForResults,
   cancelledErrorOf,
@@ -221,7 +222,7 @@ export function gather(
     const item = items[i];
     let child: Future<unknown>;
     if (item instanceof Future) {
-      child = item;
+      child = activate(item); // a block nothing waited on yet starts as a task, in order
       if (child.getLoop() !== loop) {
         throw new Error(
           `gather(): 'aws[${i}]' belongs to another event loop than 'aws[0]'; all futures must share one loop`,

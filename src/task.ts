@@ -9,16 +9,21 @@ import { EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
+  blockAsTask,
+  bodyPromise,
   cancelFuture,
   cancelFutureWith,
   cancelledErrorOf,
+  DORMANT,
   failFuture,
+  holdLoop,
   hooks,
   installTaskInternals,
   isSuspend,
   isYieldOnce,
   peekFailure,
   pushEntry,
+  releaseLoop,
   resolveFuture,
   setTaskWaker,
   SIGNAL_TASK,
@@ -28,6 +33,7 @@ import {
 import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { listenForAbort } from "./_signal.ts";
+import { asyncSlot, runInSlot, slotValue } from "./_host.ts";
 import {
   checkOptions,
   describe,
@@ -99,7 +105,15 @@ let taskWhere = "Cannot create Task";
 const NATIVE = 1; // #coro is a native generator: resume it through the builtins
 const INLINE_WAKE = 2; // waiters resume inline when the task finishes (see waitFor)
 const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next step
-const REQUEST_SHIFT = 3; // the count of cancel requests sits above the flags
+/**
+ * An async function runs in the host's async context holding this task, so
+ * every library future it awaits is one of its waits (see "async-function
+ * tasks" below).
+ */
+const IN_CONTEXT = 8;
+/** Someone outside the package was given the task's signal (task.signal, or the function's argument). */
+const SIGNAL_SEEN = 16;
+const REQUEST_SHIFT = 5; // the count of cancel requests sits above the flags
 const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
@@ -112,6 +126,12 @@ let stepTask: (task: Task<any>, error: unknown) => void;
 // deno-lint-ignore no-explicit-any
 let wakeTask: (task: Task<any>, future: Future<unknown>) => void;
 let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
+// The async-function task plumbing, also assigned in Task's static block.
+let callInContext: (task: Task<unknown>) => unknown;
+let asyncFulfilled: (value: unknown) => void;
+let asyncRejected: (reason: unknown) => void;
+/** The task function being called by callInContext (a field would cost every task). */
+let callingFunction: ((signal: AbortSignal) => unknown) | null = null;
 
 /**
  * A coroutine scheduled on the event loop, and the {@linkcode Future} of its
@@ -120,13 +140,17 @@ let nextLiveTask: (task: Task<unknown>) => Task<unknown> | null;
  * State invariant: a task that is not done is in exactly one of three
  * states: waiting on a future (whose done callback will wake it), step
  * scheduled (an entry in the loop's ready queue), or running (it is
- * {@linkcode currentTask}). Async-function tasks are "waiting" on their
- * promise once started.
+ * {@linkcode currentTask}). A started async-function task runs by itself
+ * on the host's promise jobs; it waits on the library futures it awaits
+ * (none, one, or several under `Promise.all`).
  *
  * Cancelling a generator task throws {@linkcode CancelledError} into the
  * coroutine at its `yield*` (after cancelling the future it waits on, so
- * cancellation runs down the chain); an async-function task sees its
- * {@linkcode Task.signal} abort.
+ * cancellation runs down the chain). Where the host has an async context
+ * (Deno, Node, Bun, workerd; see the README), an async-function task gets
+ * the same: the futures it awaits are cancelled and its `await` throws
+ * `CancelledError`. Its {@linkcode Task.signal} aborts in every case, for
+ * `fetch` and other foreign work.
  *
  * Equivalent to Python's `asyncio.Task`. `setResult` and `setException`
  * throw, as in Python.
@@ -167,9 +191,13 @@ export class Task<T> extends Future<T> {
   #coro: Coroutine<T> | ((signal: AbortSignal) => unknown) | null = null;
   /** NATIVE | INLINE_WAKE | MUST_CANCEL, and the count of cancel requests above them. */
   #bits = 0;
-  #waitingOn: Future<unknown> | null = null;
+  /**
+   * The future a generator task waits on. A started async-function task's
+   * waits: none, one future, or a WaitSet of several.
+   */
+  #waitingOn: Future<unknown> | WaitSet | null = null;
   #cancelMessage: string | undefined = undefined;
-  /** The name, or the number of the default name `Task-<n>`. */
+  /** The name, or the number of the default name `Task-<n>` (0: a block not numbered yet). */
   #name: string | number;
   /**
    * The AbortController behind `signal` once made; before that, the message
@@ -192,7 +220,12 @@ export class Task<T> extends Future<T> {
     let loop: EventLoop | undefined;
     let name: string | undefined;
     let eager = false;
-    if (options !== undefined) {
+    // The package's blocks (see _block.ts) are made dormant: not started,
+    // not registered, not numbered, until something waits on them.
+    const dormant = options === (DORMANT as TaskOptions);
+    if (dormant) {
+      loop = DORMANT.loop as EventLoop;
+    } else if (options !== undefined) {
       checkOptions(taskWhere, options);
       ({ loop, name, eager = false } = options);
       if (name !== undefined && typeof name !== "string") {
@@ -210,8 +243,8 @@ export class Task<T> extends Future<T> {
       }
     }
     // The coroutine is checked before anything is made (no task for a bad one).
-    const native = isNativeGenerator(coro);
-    if (!native && typeof coro !== "function" && !isGenerator(coro)) {
+    const native = !dormant && isNativeGenerator(coro);
+    if (!dormant && !native && typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `${taskWhere}: 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
@@ -223,6 +256,10 @@ export class Task<T> extends Future<T> {
     TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
     super(TRUSTED_LOOP);
     TRUSTED_LOOP.loop = undefined;
+    if (dormant) {
+      this.#name = 0;
+      return;
+    }
     if (native) {
       this.#coro = coro as Coroutine<T>;
       this.#bits = NATIVE;
@@ -254,29 +291,52 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
+    return this.#cancel(msg, true);
+  }
+
+  /**
+   * Task.cancel(); with `abort` false the signal is left alone: a request a
+   * block makes of the task that runs it (a deadline, a failing child),
+   * which it takes back with uncancel(), and which must not leave the
+   * task's signal aborted for good.
+   */
+  #cancel(msg: string | undefined, abort: boolean): boolean {
     const signal = this.#signal;
     const controller = signal !== null && typeof signal === "object" ? signal : null;
-    if (controller === null && this.#bits < CANCEL_REQUEST) this.#signal = msg;
+    // Before the signal is made, the first aborting request's message is kept for it.
+    if (abort && signal === null) this.#signal = msg;
     this.#bits += CANCEL_REQUEST;
     const waitingOn = this.#waitingOn;
+    let cancelled: boolean;
     let reason: CancelledError | null = null;
-    if (this.#coro === null && waitingOn !== null) {
-      // A started async task: its waitingOn is a wait it made with its own
-      // signal (see adoptSignalWait). Cancel it with the very error the
-      // signal aborts with, as its listener would have.
-      if (!waitingOn.done()) {
+    if (this.#coro === null && (this.#bits & IN_CONTEXT) === 0) {
+      // A started async task without a host context: its only wait is one
+      // it made with its own signal (see adoptSignalWait). Cancel it with the
+      // very error the signal aborts with, as its listener would have.
+      const adopted = waitingOn as Future<unknown> | null;
+      cancelled = adopted !== null && !adopted.done();
+      if (cancelled) {
         reason = cancelledError(msg, undefined, this.getLoop().getDebug());
-        cancelFutureWith(waitingOn, reason);
+        cancelFutureWith(adopted as Future<unknown>, reason);
       }
-    } else if (waitingOn === null || waitingOn.done() || !waitingOn.cancel(msg)) {
+    } else if (this.#coro === null) {
+      // A started async-function task in the host's context: cancel every
+      // future it awaits (Python's `_fut_waiter.cancel(msg)`).
+      cancelled = this.#cancelWaits(msg);
+    } else {
       // (A done waiter is not asked: cancel() on a failed future marks its
       // exception retrieved, and this task's cancellation would then hide it.)
-      // The step is already scheduled (or this is an async task); it will see the flag.
+      const future = waitingOn as Future<unknown> | null;
+      cancelled = future !== null && !future.done() && future.cancel(msg);
+    }
+    if (!cancelled) {
+      // The step is already scheduled, or the task is running, or (async)
+      // awaits nothing of ours now: the next step, or the next wait, sees the flag.
       this.#bits |= MUST_CANCEL;
       this.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
-    if (controller !== null && !controller.signal.aborted) {
+    if (abort && controller !== null && !controller.signal.aborted) {
       controller.abort(reason ?? cancelledError(msg, undefined, this.getLoop().getDebug()));
     }
     return true;
@@ -313,7 +373,8 @@ export class Task<T> extends Future<T> {
    * @returns The name.
    */
   getName(): string {
-    const name = this.#name;
+    let name = this.#name;
+    if (name === 0) name = this.#name = ++taskCounter; // a block, numbered when first named
     return typeof name === "string" ? name : `Task-${name}`;
   }
 
@@ -332,13 +393,19 @@ export class Task<T> extends Future<T> {
    * abortable APIs. Created on first use.
    */
   get signal(): AbortSignal {
+    this.#bits |= SIGNAL_SEEN;
+    return this.#ownSignal();
+  }
+
+  /** The signal, made on first use; the package's own uses do not count as seen. */
+  #ownSignal(): AbortSignal {
     const state = this.#signal;
     if (state !== null && typeof state === "object") return state.signal;
     const controller = new AbortController();
     this.#signal = controller;
     // Let waits given this signal find the task (see adoptSignalWait).
     (controller.signal as unknown as Record<symbol, unknown>)[SIGNAL_TASK] = this;
-    if (this.#bits >= CANCEL_REQUEST || this.cancelled()) {
+    if (state !== null || this.cancelled()) {
       const message = state === null ? undefined : state;
       controller.abort(cancelledError(message, undefined, this.getLoop().getDebug()));
     }
@@ -505,20 +572,37 @@ export class Task<T> extends Future<T> {
     current = this as Task<unknown>;
     let value: unknown;
     try {
-      value = fn.length === 0 ? (fn as () => unknown)() : fn(this.signal);
+      if (asyncSlot !== null) {
+        // In the host's async context, holding this task: everything the
+        // function awaits, now or after any number of awaits, can find it.
+        this.#bits |= IN_CONTEXT;
+        callingFunction = fn;
+        value = runInSlot(this, callInContext, this as Task<unknown>);
+      } else {
+        value = fn.length === 0 ? (fn as () => unknown)() : fn(this.signal);
+      }
     } catch (thrown) {
       current = previous;
       this.#finishWithError(thrown);
       return null;
     }
     current = previous;
+    if (value === FOLLOWED) {
+      // A native promise, followed in the context. Until the function
+      // reaches its first wait, the rest of this step runs on microtasks.
+      holdLoop(this.getLoop(), this);
+      return null;
+    }
     if (isGenerator(value) || value instanceof Future) {
-      // Not an async task after all: a wait the function made with the
-      // task's signal goes back to an ordinary abort listener.
-      const adopted = this.#waitingOn;
-      if (adopted !== null) {
-        this.#waitingOn = null;
-        if (!adopted.done()) listenForAbort(adopted, this.signal);
+      // Not an async task after all: waits the function made (given the
+      // task's signal, or awaited) go back to ordinary abort listeners.
+      this.#bits &= ~IN_CONTEXT;
+      const waits = this.#waitingOn;
+      this.#waitingOn = null;
+      if (waits instanceof Future) {
+        if (!waits.done()) listenForAbort(waits, this.signal);
+      } else if (waits !== null) {
+        for (const wait of waits) if (!wait.done()) listenForAbort(wait, this.signal);
       }
     }
     if (isGenerator(value)) {
@@ -547,15 +631,97 @@ export class Task<T> extends Future<T> {
   /** An async task's promise settled. */
   #asyncSettled(rejected: boolean, value: unknown): void {
     if (this.done()) return;
+    if ((this.#bits & IN_CONTEXT) !== 0) releaseLoop(this.getLoop(), this);
+    this.#waitingOn = null; // waits it left behind are not its own any more
     if (!rejected) {
-      // A result stands even after a cancel request (the coroutine swallowed it).
+      if (
+        (this.#bits & (MUST_CANCEL | IN_CONTEXT | SIGNAL_SEEN)) === (MUST_CANCEL | IN_CONTEXT)
+      ) {
+        // A cancel request that reached nothing (no wait of ours, no signal
+        // anyone had) came while it ran to its end: as Python's step does
+        // with `_must_cancel` when the coroutine returns, it ends cancelled.
+        this.#bits &= ~MUST_CANCEL;
+        this.#unlink();
+        cancelFuture(this, this.#cancelMessage, (this.#bits & INLINE_WAKE) !== 0);
+        return;
+      }
+      // A result stands after a cancel request it saw (it swallowed the
+      // CancelledError, or its signal's abort).
       this.#resolve(value as T);
-    } else if (this.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError)) {
-      // Rejected after a cancel request: the task ends cancelled; the reason is kept as cause.
+    } else if (
+      this.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError) &&
+      ((this.#bits & IN_CONTEXT) === 0 || this.#isOwnAbort(value))
+    ) {
+      // Rejected with the cancellation, as its signal's abort: the task
+      // ends cancelled, the rejection kept as cause. (Without a host
+      // context every rejection after a cancel request reads so: the signal
+      // was the only way to stop the function.)
       this.#finishWithError(cancelledError(this.#cancelMessage, value, this.getLoop().getDebug()));
     } else {
+      // A CancelledError ends it cancelled; any other error fails it, also
+      // after a cancel request (a cleanup that failed), as in Python.
       this.#finishWithError(value);
     }
+  }
+
+  /** Whether `error` is this task's signal aborting: its reason, or an AbortError after it aborted. */
+  #isOwnAbort(error: unknown): boolean {
+    const state = this.#signal;
+    if (state === null || typeof state !== "object" || !state.signal.aborted) return false;
+    return error === state.signal.reason ||
+      (error instanceof Error || error instanceof DOMExceptionOrError) &&
+        (error as Error).name === "AbortError";
+  }
+
+  // ------------------------------------------------- async-function waits
+  //
+  // A started async-function task has no step to resume: the host runs it.
+  // Where the host has an async context, the futures it awaits register
+  // themselves here (Future's then(), through addAsyncWait), so that
+  // cancel() cancels them and the await throws, exactly where a generator
+  // task's yield* would. A wait leaves when its promise settles
+  // (asyncWaitDone); one made with the task's signal but never awaited
+  // (adoptSignalWait) leaves when a later wait finds it done.
+
+  #addWait(future: Future<unknown>): void {
+    const waits = this.#waitingOn;
+    if (waits === null || waits === future) {
+      this.#waitingOn = future;
+    } else if (waits instanceof Future) {
+      if (waits.done()) this.#waitingOn = future;
+      else this.#waitingOn = new WaitSet(waits, future);
+    } else {
+      waits.add(future);
+    }
+  }
+
+  #removeWait(future: Future<unknown>): void {
+    const waits = this.#waitingOn;
+    if (waits === future) this.#waitingOn = null;
+    else if (waits !== null && !(waits instanceof Future)) {
+      waits.delete(future);
+      if (waits.size === 0) this.#waitingOn = null;
+    }
+  }
+
+  #hasPendingWait(): boolean {
+    const waits = this.#waitingOn;
+    if (waits === null) return false;
+    if (waits instanceof Future) return !waits.done();
+    for (const wait of waits) if (!wait.done()) return true;
+    return false;
+  }
+
+  /** Cancels every pending wait (Python's `_fut_waiter.cancel(msg)`); whether any was cancelled. */
+  #cancelWaits(msg: string | undefined): boolean {
+    const waits = this.#waitingOn;
+    if (waits === null) return false;
+    if (waits instanceof Future) return !waits.done() && waits.cancel(msg);
+    let cancelled = false;
+    for (const wait of [...waits]) {
+      if (!wait.done() && wait.cancel(msg)) cancelled = true;
+    }
+    return cancelled;
   }
 
   #resolve(value: T): void {
@@ -632,17 +798,98 @@ export class Task<T> extends Future<T> {
       markInlineWake: (task) => {
         task.#bits |= INLINE_WAKE;
       },
+      taskSignal: (task) => task.#ownSignal(),
+      driveCoroutine: drive,
+      cancelQuietly: (task) => {
+        if (!task.done()) task.#cancel(undefined, false);
+      },
+      startTask: (task, coro, eager) => {
+        if (isNativeGenerator(coro)) {
+          task.#coro = coro as Coroutine<unknown>;
+          task.#bits |= NATIVE;
+        } else if (typeof coro === "function") {
+          task.#coro = coro as (signal: AbortSignal) => unknown;
+        } else task.#setCoro(coro as Coroutine<unknown>);
+        if (task.#name === 0) task.#name = ++taskCounter;
+        const loop = task.getLoop();
+        if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
+        task.#link(liveTasksOf(loop));
+        if (eager) task.#eagerStart();
+        else pushEntry(loop, stepTask, task, NO_ERROR);
+      },
       adoptSignalWait: (task, future) => {
-        // Only a started async task (its waitingOn is otherwise unused), and
-        // one wait at a time; others fall back to an abort listener.
+        // Only a started async task (its waits are otherwise unused); with a
+        // host context any number, else one at a time (others fall back to
+        // an abort listener).
         if (task.#coro !== null || task.done() || task.getLoop() !== future.getLoop()) return false;
-        const current = task.#waitingOn;
-        if (current !== null && !current.done()) return false;
-        // No callback to clear the slot: a done future in it counts as free.
-        task.#waitingOn = future;
+        const waits = task.#waitingOn;
+        if (
+          (task.#bits & IN_CONTEXT) === 0 && waits !== null &&
+          !(waits instanceof Future && waits.done())
+        ) {
+          return false;
+        }
+        // No callback to clear it: a done future among the waits counts as gone.
+        task.#addWait(future);
         return true;
       },
+      awaitingTask: () => {
+        // In a task's step, that task (an async function's first part runs
+        // there too); else whatever task's async context this code is in.
+        const task = current ?? slotValue();
+        if (!(task instanceof Task) || (task.#bits & IN_CONTEXT) === 0 || task.done()) return null;
+        return task as Task<unknown>;
+      },
+      addAsyncWait: (task, future) => {
+        releaseLoop(task.getLoop(), task); // its step ends here, waiting on `future`
+        // A zero-delay sleep is a bare yield, as in #step: a cancel request
+        // is delivered by the flag at the wake-up, not by cancelling it.
+        if (isYieldOnce(future)) return;
+        task.#addWait(future);
+        // Python's step ends so: a request made while the task ran cancels
+        // the future it now waits on.
+        if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
+          task.#bits &= ~MUST_CANCEL;
+        }
+      },
+      asyncWaitDone: (task, future) => {
+        task.#removeWait(future);
+        if (task.done() || task.#coro !== null || (task.#bits & IN_CONTEXT) === 0) return undefined;
+        // Woken: the rest of its step runs on the microtasks that follow this
+        // entry, and the loop waits for it (unless other waits still hold it).
+        if (!task.#hasPendingWait()) holdLoop(task.getLoop(), task);
+        if ((task.#bits & MUST_CANCEL) === 0) return undefined;
+        // As wakeTask: the future's own CancelledError, else a new one; a
+        // plain failure is left unread (so it is reported).
+        task.#bits &= ~MUST_CANCEL;
+        if (future.cancelled()) return cancelledErrorOf(future);
+        const failure = peekFailure(future);
+        if (failure instanceof CancelledError) return future.exception();
+        return task.#makeCancelledError();
+      },
     });
+    callInContext = (task) => {
+      const fn = callingFunction as (signal: AbortSignal) => unknown;
+      callingFunction = null;
+      const value = fn.length === 0 ? (fn as () => unknown)() : fn(task.signal);
+      if (value instanceof Promise) {
+        // Registered here, in the task's context, the reactions find the
+        // task in it: no closures per task.
+        promiseThen.call(value, asyncFulfilled, asyncRejected);
+        return FOLLOWED;
+      }
+      return value;
+    };
+    asyncFulfilled = (value) => {
+      (slotValue() as Task<unknown>).#asyncSettled(false, value);
+    };
+    asyncRejected = (reason) => {
+      (slotValue() as Task<unknown>).#asyncSettled(true, reason);
+    };
+    hooks.contextLoop = () => {
+      const task = slotValue();
+      return task instanceof Task && !task.done() ? task.getLoop() : null;
+    };
     hooks.createTask = (loop, coro, options) => {
       if (options !== undefined) checkOptions("EventLoop.createTask()", options);
       return newTask("EventLoop.createTask()", coro as TaskCoroutine<unknown>, {
@@ -656,6 +903,70 @@ export class Task<T> extends Future<T> {
 function* adopt<T>(future: Future<T>): Coroutine<T> {
   return yield* future;
 }
+
+/**
+ * The async-function form of a task's step, for a coroutine that runs
+ * inside an async-function task (a block, a primitive's operation): each
+ * future it `yield*`s is awaited here, in that task's context, so it is one
+ * of the task's waits; the outcome goes back in as #step gives it (a
+ * rejection, such as a cancellation that came first, is thrown in). A
+ * block's async body is awaited as itself (see bodyPromise).
+ */
+async function drive<T>(coro: Iterator<unknown, T, unknown>): Promise<T> {
+  let result = coro.next();
+  while (!result.done) {
+    if (!isSuspend(result)) {
+      result = coro.throw!(new TypeError(badYieldMessage(result.value)));
+      continue;
+    }
+    const future = SUSPEND.value as Future<unknown>;
+    SUSPEND.value = undefined;
+    let failed = false;
+    let error: unknown;
+    try {
+      const promise = bodyPromise(future);
+      // An async body's own promise: no loop entry between its end and the
+      // block's (the loop may be waiting for this task to reach its next wait).
+      if (promise !== null) resolveFuture(future, await promise);
+      else await future;
+    } catch (thrown) {
+      failed = true;
+      error = thrown;
+    }
+    result = failed ? coro.throw!(error) : coro.next();
+  }
+  return result.value;
+}
+
+/** Several waits of an async-function task (`Promise.all` over futures). */
+class WaitSet extends Set<Future<unknown>> {
+  /** The size at which done waits (never awaited, so never removed) are dropped. */
+  #purgeAt = 8;
+
+  constructor(first: Future<unknown>, second: Future<unknown>) {
+    super();
+    super.add(first);
+    super.add(second);
+  }
+
+  override add(future: Future<unknown>): this {
+    super.add(future);
+    if (this.size >= this.#purgeAt) {
+      for (const wait of this) if (wait.done()) this.delete(wait);
+      this.#purgeAt = Math.max(8, this.size * 2);
+    }
+    return this;
+  }
+}
+
+/** Stands for "the function returned a native promise, followed in the task's context". */
+const FOLLOWED: unique symbol = Symbol("followed");
+const promiseThen = Promise.prototype.then;
+
+/** DOMException where the host has it (AbortError is one), else Error. */
+const DOMExceptionOrError: new () => object = typeof DOMException === "function"
+  ? DOMException
+  : Error;
 
 function badYieldMessage(value: unknown): string {
   if (value instanceof Future) {
@@ -746,7 +1057,14 @@ function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions
  * assert.deepEqual(results, ["generator", "async"]);
  * ```
  */
-export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+export function createTask<T>(coro: TaskCoroutine<T> | Future<T>, options?: TaskOptions): Task<T> {
+  if (coro instanceof Future) {
+    if (options !== undefined) checkOptions("createTask()", options);
+    if (options?.loop !== undefined && options.loop !== coro.getLoop()) {
+      throw new Error("createTask(): 'coro' belongs to another event loop than 'loop'");
+    }
+    return blockAsTask(coro, "createTask()", options) as Task<T>;
+  }
   return newTask("createTask()", coro, options);
 }
 
@@ -774,7 +1092,9 @@ export function createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Ta
  * ```
  */
 export function currentTask(): Task<unknown> | null {
-  return current;
+  if (current !== null) return current;
+  const task = slotValue();
+  return task instanceof Task && !task.done() ? task as Task<unknown> : null;
 }
 
 /**

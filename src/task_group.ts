@@ -8,10 +8,11 @@
 
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
-import { type Coroutine, currentTask, Task, type TaskCoroutine } from "./task.ts";
+import type { Coroutine, Task, TaskCoroutine } from "./task.ts";
 import { CancelledError } from "./errors.ts";
-import { addCallback, markInlineWake, newTask, resolveFuture } from "./_internal.ts";
+import { addCallback, cancelQuietly, newTask, resolveFuture } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
+import { blockAsTask, type BlockMode, BodySignal, followBody, makeBlock } from "./_block.ts";
 import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
 
 /**
@@ -115,7 +116,7 @@ export type TaskGroupBody<T> = (
 const NO_ERROR: unique symbol = Symbol("no error");
 
 // Reach TaskGroup's #private state from module-level code (assigned in its static block).
-let enterGroup: (group: TaskGroup, parent: Task<unknown>, creator: Task<unknown> | null) => void;
+let enterGroup: (group: TaskGroup, parent: Task<unknown>, bodySignal: BodySignal | null) => void;
 let exitGroup: <T>(group: TaskGroup, error: unknown, result: T) => Coroutine<T>;
 let onTaskDone: (group: TaskGroup, task: Future<unknown>) => void;
 
@@ -164,9 +165,9 @@ export class TaskGroup {
   #aborting = false;
   #loop: EventLoop | null = null;
   #parent: Task<unknown> | null = null;
-  /** The task that called taskGroup(), if any: it waits on the parent. */
-  #creator: Task<unknown> | null = null;
   #parentCancelRequested = false;
+  /** The body's signal, when it declared one: aborted when the group aborts. */
+  #bodySignal: BodySignal | null = null;
   #tasks = new Set<Future<unknown>>();
   #errors: unknown[] = [];
   #onCompleted: Future<void> | null = null;
@@ -183,8 +184,9 @@ export class TaskGroup {
    * @throws {TypeError} If `coro` is not a coroutine or an option is invalid.
    * @throws {Error} If the group has not been entered, is finished, or is shutting down after a failure or a cancellation. A generator given then is closed, so its `finally` blocks do not wait forever.
    */
-  createTask<T>(coro: TaskCoroutine<T>, options?: TaskGroupCreateTaskOptions): Task<T> {
-    if (typeof coro !== "function" && !isGenerator(coro)) {
+  createTask<T>(coro: TaskCoroutine<T> | Future<T>, options?: TaskGroupCreateTaskOptions): Task<T> {
+    const block = coro instanceof Future;
+    if (!block && typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
         `TaskGroup.createTask(): 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
@@ -213,11 +215,20 @@ export class TaskGroup {
       }
       throw new Error(`TaskGroup.createTask(): ${this} ${refusal}`);
     }
-    const task = newTask("TaskGroup.createTask()", coro, {
-      name,
-      eager,
-      loop: this.#loop as EventLoop,
-    });
+    let task: Task<T>;
+    if (block) {
+      // A block of timeout()/taskGroup()/waitFor() nothing waited on yet becomes the child.
+      if (coro.getLoop() !== this.#loop) {
+        throw new Error("TaskGroup.createTask(): 'coro' belongs to another event loop");
+      }
+      task = blockAsTask(coro, "TaskGroup.createTask()", { name, eager }) as Task<T>;
+    } else {
+      task = newTask("TaskGroup.createTask()", coro, {
+        name,
+        eager,
+        loop: this.#loop as EventLoop,
+      });
+    }
     if (task.done()) {
       // Finished eagerly: account for it now, no callback needed.
       onTaskDone(this, task);
@@ -243,20 +254,21 @@ export class TaskGroup {
     return this.toString();
   }
 
-  /** Cancels every child not done yet (Python's `_abort`). */
+  /** Cancels every child not done yet (Python's `_abort`), and aborts the body's signal. */
   #abort(): void {
     this.#aborting = true;
+    this.#bodySignal?.abort();
     for (const task of this.#tasks) {
       if (!task.done()) task.cancel();
     }
   }
 
   static {
-    enterGroup = (group, parent, creator) => {
+    enterGroup = (group, parent, bodySignal) => {
+      group.#bodySignal = bodySignal;
       if (group.#entered) throw new Error(`${group} has already been entered`);
       group.#entered = true;
       group.#parent = parent;
-      group.#creator = creator;
       group.#loop = parent.getLoop();
     };
 
@@ -294,7 +306,12 @@ export class TaskGroup {
       if (group.#errors.length === 0) return result;
       const errors = group.#errors;
       group.#errors = [];
-      if (parent.cancelling() > 0) forwardCancellation(group.#creator, parent);
+      if (parent.cancelling() > 0) {
+        // The parent is being cancelled from outside the group: un-cancel
+        // and re-cancel it, which keeps its count of requests stable (Python).
+        parent.uncancel();
+        cancelQuietly(parent);
+      }
       const count = errors.length;
       throw new ExceptionGroup(
         errors as Error[], // whatever the children threw (Python only has exceptions)
@@ -327,31 +344,10 @@ export class TaskGroup {
         // The first failure: cancel the siblings, and the body through our own task.
         group.#abort();
         group.#parentCancelRequested = true;
-        parent.cancel();
+        cancelQuietly(parent); // taken back on exit; the parent's signal is its own
       }
     };
   }
-}
-
-/**
- * Python re-cancels the parent task when a group that was cancelled from
- * outside ends with errors, so that the cancellation is not lost behind the
- * ExceptionGroup. Here the group has a task of its own; the task that
- * created it (and, being cancelled, handed its cancellation down to it) is
- * the one to re-cancel: once it has received the ExceptionGroup, its next
- * wait raises CancelledError.
- */
-function forwardCancellation(creator: Task<unknown> | null, parent: Task<unknown>): void {
-  if (creator === null || creator.done() || creator.cancelling() === 0) return;
-  // Registered after the creator's own wake-up on `parent`, so it runs after it.
-  addCallback(parent, recancel, creator);
-}
-
-function recancel(creator: Task<unknown>): void {
-  if (creator.done() || creator.cancelling() === 0) return;
-  // uncancel + cancel keeps the count of requests as it was.
-  creator.uncancel();
-  creator.cancel();
 }
 
 /**
@@ -441,34 +437,45 @@ function recancel(creator: Task<unknown>): void {
  */
 export function taskGroup<T>(body: TaskGroupBody<T>): Future<T> {
   checkFunction("taskGroup()", "body", body);
-  const loop = getEventLoop();
-  const group = new TaskGroup();
-  // Python runs `async with TaskGroup()` inside the awaiting task. This task
-  // starts eagerly (the body runs within the caller's step) and wakes its
-  // waiter inline when it finishes, so the caller resumes in the same
-  // iteration as in Python.
-  const task = new Task(runGroup(group, body, currentTask()), { loop, eager: true });
-  markInlineWake(task);
-  return task;
+  return makeBlock(
+    getEventLoop(),
+    (owner, mode) => runGroup(new TaskGroup(), body, owner, mode),
+    !isGeneratorFunction(body),
+    "taskGroup()",
+  );
 }
 
-/** The group's task: Python's `async with TaskGroup()` around the body. */
+/**
+ * Python's `async with TaskGroup()` around the body, run by the task that
+ * waits on the block: that task is the group's parent.
+ */
 function* runGroup<T>(
   group: TaskGroup,
   body: TaskGroupBody<T>,
-  creator: Task<unknown> | null,
+  parent: Task<unknown>,
+  mode: BlockMode,
 ): Coroutine<T> {
-  const parent = currentTask() as Task<unknown>;
-  enterGroup(group, parent, creator);
+  const inline = isGeneratorFunction(body) || mode === "async";
+  const bodySignal = inline && body.length >= 2 ? new BodySignal(parent) : null;
+  enterGroup(group, parent, bodySignal);
   let error: unknown = NO_ERROR;
   let result: T = undefined as T;
   try {
     if (isGeneratorFunction(body)) {
       const coro = body.length < 2
         ? (body as (group: TaskGroup) => Coroutine<T>)(group)
-        : body(group, parent.signal);
+        : body(group, (bodySignal as BodySignal).signal);
       result = yield* coro as Coroutine<T>;
+    } else if (mode === "async") {
+      // In the parent's context: the body's awaits are the parent's waits.
+      const value = body.length < 2
+        ? (body as (group: TaskGroup) => unknown)(group)
+        : body(group, (bodySignal as BodySignal).signal);
+      result = isGenerator(value)
+        ? yield* value as Coroutine<T>
+        : yield* followBody<T>(parent.getLoop(), value);
     } else {
+      // A generator task cannot host an async function: a child task does.
       result = yield* startBodyTask(
         parent.getLoop(),
         (signal) => body(group, signal),
@@ -478,5 +485,9 @@ function* runGroup<T>(
   } catch (thrown) {
     error = thrown;
   }
-  return yield* exitGroup(group, error, result);
+  try {
+    return yield* exitGroup(group, error, result);
+  } finally {
+    bodySignal?.close();
+  }
 }

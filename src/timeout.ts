@@ -4,13 +4,13 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { getEventLoop } from "./event_loop.ts";
 import type { Future } from "./future.ts";
-import { type Coroutine, currentTask, Task } from "./task.ts";
+import type { Coroutine, Task } from "./task.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
-import { markInlineWake } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
-import { checkFunction, checkTime, describe } from "./_validate.ts";
+import { type BlockMode, BodySignal, followBody, makeBlock } from "./_block.ts";
+import { checkFunction, checkTime, describe, isGenerator } from "./_validate.ts";
 
 /**
  * The deadline of a {@linkcode timeout} or {@linkcode timeoutAt} call, as
@@ -217,9 +217,7 @@ class TimeoutView implements Timeout {
 export function timeout<T>(ms: number | null, body: TimeoutBody<T>): Future<T> {
   checkDeadline("timeout()", "ms", ms);
   checkFunction("timeout()", "body", body);
-  const loop = getEventLoop();
-  const when = ms === null ? null : loop.time() + ms;
-  return start(loop, new TimeoutScope(when, "timeout()"), body);
+  return block("timeout()", ms, true, body);
 }
 
 /**
@@ -264,8 +262,7 @@ export function timeout<T>(ms: number | null, body: TimeoutBody<T>): Future<T> {
 export function timeoutAt<T>(whenMs: number | null, body: TimeoutBody<T>): Future<T> {
   checkDeadline("timeoutAt()", "whenMs", whenMs);
   checkFunction("timeoutAt()", "body", body);
-  const loop = getEventLoop();
-  return start(loop, new TimeoutScope(whenMs, "timeoutAt()"), body);
+  return block("timeoutAt()", whenMs, false, body);
 }
 
 function checkDeadline(where: string, arg: string, value: unknown): void {
@@ -276,39 +273,73 @@ function checkDeadline(where: string, arg: string, value: unknown): void {
   checkTime(where, arg, value);
 }
 
-function start<T>(loop: EventLoop, scope: TimeoutScope, body: TimeoutBody<T>): Future<T> {
-  // Python runs `async with timeout()` inside the awaiting task. This task
-  // starts eagerly (the deadline is armed and the body runs within the
-  // caller's step) and wakes its waiter inline when it finishes, so the
-  // caller resumes in the same iteration as in Python.
-  const task = new Task(runScope(scope, body), { loop, eager: true });
-  markInlineWake(task);
-  return task;
+/** Makes the block of a timeout: `deadline` is relative to its start when `relative`. */
+function block<T>(
+  label: string,
+  deadline: number | null,
+  relative: boolean,
+  body: TimeoutBody<T>,
+): Future<T> {
+  return makeBlock(
+    getEventLoop(),
+    (owner, mode) => runScope(owner, mode, label, deadline, relative, body),
+    !isGeneratorFunction(body),
+    label,
+  );
 }
 
-/** The task's coroutine: Python's `async with timeout(...)` around the body. */
-function* runScope<T>(scope: TimeoutScope, body: TimeoutBody<T>): Coroutine<T> {
-  const task = currentTask() as Task<unknown>;
-  scope.enter(task);
+/**
+ * Python's `async with timeout(...)` around the body, run by the task that
+ * waits on the block (its owner). The deadline of `timeout(ms)` counts from
+ * here, when the block starts, as for Python's `async with` in a coroutine.
+ */
+function* runScope<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  label: string,
+  deadline: number | null,
+  relative: boolean,
+  body: TimeoutBody<T>,
+): Coroutine<T> {
+  const loop = owner.getLoop();
+  const when = deadline === null ? null : relative ? loop.time() + deadline : deadline;
+  const scope = new TimeoutScope(when, label);
+  const inline = isGeneratorFunction(body) || mode === "async";
+  // The signal and the view are made only for a body that declares them.
+  const bodySignal = inline && body.length > 0 ? new BodySignal(owner) : null;
+  scope.bodySignal = bodySignal;
+  scope.enter(owner);
   let result: T;
   try {
     if (isGeneratorFunction(body)) {
-      // Inline: the deadline cancels this very task, at the body's yield*.
-      // The signal and the view are made only for a body that declares them.
-      const coro = body.length === 0
-        ? (body as () => Coroutine<T>)()
-        : body(task.signal, body.length === 1 ? NO_VIEW : new TimeoutView(scope));
+      // Inline: the deadline cancels the owner, at the body's yield*.
+      const coro = body.length === 0 ? (body as () => Coroutine<T>)() : body(
+        (bodySignal as BodySignal).signal,
+        body.length === 1 ? NO_VIEW : new TimeoutView(scope),
+      );
       result = yield* coro as Coroutine<T>;
+    } else if (mode === "async") {
+      // In the owner's context: the body's awaits are the owner's waits.
+      const value = body.length === 0 ? (body as () => unknown)() : body(
+        (bodySignal as BodySignal).signal,
+        body.length === 1 ? NO_VIEW : new TimeoutView(scope),
+      );
+      result = isGenerator(value)
+        ? yield* value as Coroutine<T>
+        : yield* followBody<T>(loop, value);
     } else {
+      // A generator task cannot host an async function: a child task does.
       result = yield* startBodyTask(
-        task.getLoop(),
+        loop,
         (signal) => body(signal, body.length < 2 ? NO_VIEW : new TimeoutView(scope)),
         body.length > 0,
       );
     }
   } catch (error) {
+    bodySignal?.close();
     throw scope.exit(error);
   }
+  bodySignal?.close();
   scope.exit(NO_ERROR);
   return result;
 }

@@ -7,7 +7,7 @@
 
 import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
-import { addCallback, pushEntry, removeCallback, resolveFuture } from "./_internal.ts";
+import { activate, addCallback, pushEntry, removeCallback, resolveFuture } from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
 
 /**
@@ -372,5 +372,7 @@ function toFutureList<F extends Future<unknown>>(futures: Iterable<F>): F[] {
   if (list.length === 0) {
     throw new RangeError("wait(): 'futures' must not be empty");
   }
+  // Blocks of timeout()/taskGroup()/waitFor() nothing waited on yet start as tasks.
+  for (const future of list) activate(future);
   return list;
 }

@@ -7,11 +7,13 @@
 import { getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
-import { type Coroutine, currentTask, Task } from "./task.ts";
+import type { Coroutine, Task } from "./task.ts";
 import type { Awaitable } from "./ensure_future.ts";
-import { addCallback, markInlineWake, removeCallback, resolveFuture } from "./_internal.ts";
+import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
 import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
+import { isGeneratorFunction } from "./_body.ts";
+import { type BlockMode, BodySignal, followBody, makeBlock } from "./_block.ts";
 import { checkTime, isGenerator } from "./_validate.ts";
 
 /**
@@ -71,19 +73,29 @@ export function waitFor<T>(aw: Awaitable<T>, timeoutMs: number | null): Future<T
     checkTime("waitFor()", "timeoutMs", timeoutMs);
   }
   checkAwaitable("waitFor()", "aw", aw);
-  // Python runs wait_for inside the awaiting task. Our task starts eagerly
-  // (so the deadline is armed, and a done future returns, within the
-  // caller's step) and wakes its waiter inline when it finishes, so a
-  // waiter resumes in the same iteration as in Python.
-  const task = new Task(waitForBody(aw, timeoutMs), { loop: getEventLoop(), eager: true });
-  markInlineWake(task);
-  return task;
+  const loop = aw instanceof Future ? aw.getLoop() : getEventLoop();
+  return makeBlock(
+    loop,
+    (owner, mode) => waitForBody(owner, mode, aw, timeoutMs),
+    !isGenerator(aw) && !(aw instanceof Future) && !isGeneratorFunction(aw),
+    "waitFor()",
+  );
 }
 
-function* waitForBody<T>(aw: Awaitable<T>, timeoutMs: number | null): Coroutine<T> {
-  const task = currentTask() as Task<unknown>;
-  const loop = task.getLoop();
+/**
+ * Python 3.12's `wait_for` coroutine, run by the task that waits on the
+ * block (its owner); the deadline counts from here, as Python's does from
+ * when the coroutine starts.
+ */
+function* waitForBody<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  aw: Awaitable<T>,
+  timeoutMs: number | null,
+): Coroutine<T> {
+  const loop = owner.getLoop();
   if (timeoutMs !== null && timeoutMs <= 0) {
+    // Python: ensure_future(fut); done: its result; else cancel it, wait, TimeoutError.
     const future = toFuture(loop, aw, "waitFor()", "aw") as Future<T>;
     if (future.done()) return future.result();
     yield* cancelAndWait(future);
@@ -100,17 +112,53 @@ function* waitForBody<T>(aw: Awaitable<T>, timeoutMs: number | null): Coroutine<
     timeoutMs === null ? null : loop.time() + timeoutMs,
     "waitFor()",
   );
-  scope.enter(task);
+  scope.enter(owner);
+  // A coroutine function that runs here and declares a signal gets the block's.
+  const bodySignal = typeof aw === "function" && aw.length > 0 &&
+      (isGeneratorFunction(aw) || mode === "async")
+    ? new BodySignal(owner)
+    : null;
+  scope.bodySignal = bodySignal;
   let result: T;
   try {
-    result = isGenerator(aw)
-      ? yield* aw as Coroutine<T>
-      : yield* toFuture(loop, aw, "waitFor()", "aw") as Future<T>;
+    result = yield* awaited(owner, mode, aw, bodySignal);
   } catch (error) {
+    bodySignal?.close();
     throw scope.exit(error);
   }
+  bodySignal?.close();
   scope.exit(NO_ERROR);
   return result;
+}
+
+/**
+ * Python's `await fut` inside wait_for: a coroutine runs right here (a
+ * generator, or in the owner's context an async function or the promise
+ * it returned); anything else is waited on as a future.
+ */
+function* awaited<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  aw: Awaitable<T>,
+  bodySignal: BodySignal | null,
+): Coroutine<T> {
+  if (isGenerator(aw)) return yield* aw as Coroutine<T>;
+  if (aw instanceof Future) return yield* aw as Future<T>;
+  if (isGeneratorFunction(aw)) {
+    const fn = aw as (signal: AbortSignal) => Coroutine<T>;
+    return yield* (fn.length === 0 ? (fn as () => Coroutine<T>)() : fn(bodySignal!.signal));
+  }
+  const loop = owner.getLoop();
+  if (mode === "async") {
+    if (typeof aw === "function") {
+      const fn = aw as (signal: AbortSignal) => unknown;
+      const value = fn.length === 0 ? (fn as () => unknown)() : fn(bodySignal!.signal);
+      return isGenerator(value) ? yield* value as Coroutine<T> : yield* followBody<T>(loop, value);
+    }
+    // A promise made in this task: its awaits are the owner's waits already.
+    return yield* followBody<T>(loop, aw);
+  }
+  return yield* toFuture(loop, aw, "waitFor()", "aw") as Future<T>;
 }
 
 /** Cancels `future` and waits until it is done (whatever its outcome). */

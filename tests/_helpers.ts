@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
+import { asyncContextKind, detectHost } from "../src/_host.ts";
 
 /** A generator coroutine returning T. */
 export type Gen<T = unknown> = Generator<unknown, T, unknown>;
@@ -135,3 +136,35 @@ export class SpyClock implements asyncio.Clock {
     this.inner.clearTimer();
   }
 }
+
+/**
+ * Runs `body` as on a host without an async context (a browser today): both
+ * TC39 `AsyncContext` and `process.getBuiltinModule` hidden, the host module
+ * made to look again, and everything put back afterwards.
+ */
+export async function withoutHostContext<T>(body: () => Promise<T>): Promise<T> {
+  const names = ["AsyncContext", "process"] as const;
+  const saved = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
+  for (const name of names) {
+    Object.defineProperty(globalThis, name, {
+      value: undefined,
+      configurable: true,
+      writable: true,
+    });
+  }
+  detectHost();
+  try {
+    assert.equal(asyncContextKind, "none");
+    return await body();
+  } finally {
+    names.forEach((name, i) => {
+      const descriptor = saved[i];
+      if (descriptor === undefined) delete (globalThis as Record<string, unknown>)[name];
+      else Object.defineProperty(globalThis, name, descriptor);
+    });
+    detectHost();
+  }
+}
+
+/** The form of async context this host has, as the package found it. */
+export { asyncContextKind };

@@ -237,6 +237,98 @@ const ROWS: Row[] = [
     outside: true,
   },
   {
+    name: "run(main, { handleSignals })",
+    fn: "run()",
+    arg: "handleSignals",
+    call: (v) =>
+      asyncio.run(body, {
+        handleSignals: v as boolean,
+        clock: new asyncio.VirtualClock({ autojump: true }),
+      }),
+    accepts: OPTIONAL,
+    outside: true,
+  },
+  {
+    name: "new Runner(options)",
+    fn: "Cannot create Runner",
+    arg: "options",
+    call: (v) => new asyncio.Runner(v as never)[Symbol.dispose](),
+    accepts: OPTIONS,
+  },
+  {
+    name: "new Runner({ clock })",
+    fn: "Cannot create Runner",
+    arg: "clock",
+    call: (v) => new asyncio.Runner({ clock: v as asyncio.Clock })[Symbol.dispose](),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "new Runner({ debug })",
+    fn: "Cannot create Runner",
+    arg: "debug",
+    call: (v) => new asyncio.Runner({ debug: v as boolean })[Symbol.dispose](),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "new Runner({ handleSignals })",
+    fn: "Cannot create Runner",
+    arg: "handleSignals",
+    call: (v) => new asyncio.Runner({ handleSignals: v as boolean })[Symbol.dispose](),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "runner.run(main)",
+    fn: "Runner.run()",
+    arg: "main",
+    call: (v) => {
+      const runner = new asyncio.Runner({ clock: new asyncio.VirtualClock({ autojump: true }) });
+      try {
+        return runner.run(v as never).finally(() => runner.close());
+      } catch (error) {
+        runner[Symbol.dispose]();
+        throw error;
+      }
+    },
+    accepts: AWAITABLE,
+    outside: true,
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs)",
+    fn: "staggeredRace()",
+    arg: "coroFns",
+    call: (v) => asyncio.staggeredRace(v as never, null),
+    // A used generator is an empty iterable: a race without attempts.
+    accepts: ["usedGenerator"],
+  },
+  {
+    name: "staggeredRace([bad], delayMs)",
+    fn: "staggeredRace()",
+    arg: "coroFns[0]",
+    call: (v) => asyncio.staggeredRace([v as never], null),
+    accepts: CALLBACK,
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs) <- delayMs",
+    fn: "staggeredRace()",
+    arg: "delayMs",
+    call: (v) => asyncio.staggeredRace([], v as number),
+    accepts: ["null", ...DURATION],
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs, options)",
+    fn: "staggeredRace()",
+    arg: "options",
+    call: (v) => asyncio.staggeredRace([], null, v as never),
+    accepts: OPTIONS,
+  },
+  {
+    name: "staggeredRace(coroFns, delayMs, { signal })",
+    fn: "staggeredRace()",
+    arg: "signal",
+    call: (v) => asyncio.staggeredRace([], null, { signal: v as AbortSignal }),
+    accepts: OPTIONAL,
+  },
+  {
     name: "timeout(ms, body)",
     fn: "timeout()",
     arg: "ms",
@@ -798,6 +890,7 @@ const ROWS: Row[] = [
     asyncio.CancelledError,
     asyncio.TimeoutError,
     asyncio.InvalidStateError,
+    asyncio.KeyboardInterrupt,
     asyncio.QueueEmpty,
     asyncio.QueueFull,
     asyncio.QueueShutDown,
@@ -862,16 +955,19 @@ function silenced<T>(future: asyncio.Future<T>): asyncio.Future<T> {
   return future;
 }
 
-/** Calls `use` with the group of a taskGroup() started now (its body runs eagerly). */
+/** Calls `use` with the group of a taskGroup() started now, as an eager task (its body runs at once). */
 function inGroup(use: (group: asyncio.TaskGroup) => unknown): unknown {
   let outcome: { value: unknown } | { error: unknown } = { value: undefined };
-  const group = asyncio.taskGroup((tg) => {
-    try {
-      outcome = { value: use(tg) };
-    } catch (error) {
-      outcome = { error };
-    }
-  });
+  const group = asyncio.createTask(
+    asyncio.taskGroup((tg) => {
+      try {
+        outcome = { value: use(tg) };
+      } catch (error) {
+        outcome = { error };
+      }
+    }),
+    { eager: true },
+  );
   group.then(noop, noop);
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
@@ -894,6 +990,7 @@ const KNOWN_GAPS: Record<string, string> = {
       "new Task(coro)",
       "group.createTask(coro)",
       "run(main)",
+      "runner.run(main)",
       "loop.runUntilComplete(aw)",
     ],
     ["usedGenerator"],

@@ -3,7 +3,12 @@ import * as asyncio from "../mod.ts";
 import { runVirtual, virtualLoop } from "./_helpers.ts";
 
 Deno.test("the errors are exported Error subclasses named after their class", () => {
-  const classes = [asyncio.CancelledError, asyncio.TimeoutError, asyncio.InvalidStateError];
+  const classes = [
+    asyncio.CancelledError,
+    asyncio.TimeoutError,
+    asyncio.InvalidStateError,
+    asyncio.KeyboardInterrupt,
+  ];
   for (const ErrorClass of classes) {
     const error = new ErrorClass("message", { cause: "why" });
     assert.ok(error instanceof Error);

@@ -579,7 +579,10 @@ Deno.test("TaskGroup.createTask(): bad arguments throw TypeError", async () => {
         message:
           "TaskGroup.createTask(): 'coro' must be a generator, a generator function or an async function, got 42",
       });
-      assert.throws(() => tg.createTask(asyncio.sleep(1) as never), /got a Future/);
+      assert.throws(
+        () => tg.createTask(asyncio.sleep(1) as never),
+        /got <Future pending>; it is already a future: wait on it/,
+      );
       assert.throws(
         () => tg.createTask(function* () {}, 1 as never),
         /'options' must be an object/,
@@ -730,8 +733,10 @@ Deno.test("taskGroup(): resolves to the body's result once the children are done
   });
 });
 
-Deno.test("taskGroup(): a generator body runs inside the group's task", async () => {
+Deno.test("taskGroup(): a generator body runs inside the task that waits on it, its parent", async () => {
+  // Python: `async with TaskGroup()` runs in the awaiting task, its _parent_task.
   await runVirtual(function* () {
+    const me = asyncio.currentTask();
     let inside: unknown;
     let signal: AbortSignal | undefined;
     const group = asyncio.taskGroup(function* (_tg, s) {
@@ -740,7 +745,8 @@ Deno.test("taskGroup(): a generator body runs inside the group's task", async ()
       yield* asyncio.sleep(0);
     });
     yield* group;
-    assert.equal(inside, group);
+    assert.equal(inside, me);
+    assert.notEqual(signal, me!.signal, "the body's own signal: it aborts when the group does");
     assert.equal(signal!.aborted, false);
   });
 });

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { assertEmpty, chain, drain, runVirtual, virtualLoop } from "./_helpers.ts";
+import {
+  assertEmpty,
+  asyncContextKind,
+  chain,
+  drain,
+  runVirtual,
+  virtualLoop,
+  withoutHostContext,
+} from "./_helpers.ts";
 
 /** Waits for `task` and returns its CancelledError (fails if it is not cancelled). */
 function* cancelledErrorOf(
@@ -1189,42 +1197,93 @@ Deno.test("eager: works outside run(), on the task's loop", async () => {
 
 // ------------------------------------------------------------ async-function tasks
 
-Deno.test("async task: cancel() aborts task.signal with the CancelledError as reason", async () => {
-  await runVirtual(function* () {
-    let received: AbortSignal | undefined;
-    const t = asyncio.createTask(async (signal: AbortSignal) => {
-      received = signal;
-      await asyncio.sleep(60_000, { signal });
+Deno.test("async task: cancel() aborts task.signal with the CancelledError as reason", async (t) => {
+  const program = (sameError: boolean) =>
+    runVirtual(function* () {
+      let received: AbortSignal | undefined;
+      const t = asyncio.createTask(async (signal: AbortSignal) => {
+        received = signal;
+        await asyncio.sleep(60_000, { signal });
+      });
+      yield* asyncio.sleep(0);
+      assert.equal(received, t.signal);
+      assert.equal(received!.aborted, false);
+      t.cancel("stop now");
+      assert.equal(received!.aborted, true, "aborted synchronously by cancel()");
+      assert.ok(received!.reason instanceof asyncio.CancelledError);
+      assert.equal(received!.reason.message, "stop now");
+      const error = yield* cancelledErrorOf(t);
+      assert.equal(error.message, "stop now");
+      if (sameError) {
+        assert.equal(error, received!.reason, "sleep() rejects with the signal's reason");
+      }
+      assert.ok(t.cancelled());
+      assert.equal(asyncio.getRunningLoop().time(), 0);
     });
-    yield* asyncio.sleep(0);
-    assert.equal(received, t.signal);
-    assert.equal(received!.aborted, false);
-    t.cancel("stop now");
-    assert.equal(received!.aborted, true, "aborted synchronously by cancel()");
-    assert.ok(received!.reason instanceof asyncio.CancelledError);
-    assert.equal(received!.reason.message, "stop now");
-    const error = yield* cancelledErrorOf(t);
-    assert.equal(error, received!.reason, "sleep() rejects with the signal's reason");
-    assert.ok(t.cancelled());
-    assert.equal(asyncio.getRunningLoop().time(), 0);
-  });
+  // With a host context the task cancels the sleep as Python's Task.cancel()
+  // does (sleep.cancel("stop now")): another CancelledError with the same message.
+  await t.step("host context", () => program(false));
+  await t.step(
+    "no host context: the signal's listener cancels it",
+    () => withoutHostContext(() => program(true)),
+  );
 });
 
-Deno.test("async task: a rejection after a cancel request ends the task cancelled", async () => {
-  await runVirtual(function* () {
-    const cause = new Error("aborted fetch");
-    const t = asyncio.createTask(async (signal: AbortSignal) => {
-      await new Promise<void>((_resolve, reject) => {
-        signal.addEventListener("abort", () => reject(cause), { once: true });
+Deno.test("async task: after a cancel request, rejecting with the cancellation ends it cancelled", async (t) => {
+  const rejectOnAbort = (reason: (signal: AbortSignal) => unknown) => (signal: AbortSignal) =>
+    new Promise<void>((_resolve, reject) => {
+      signal.addEventListener("abort", () => reject(reason(signal)), { once: true });
+    });
+  for (
+    const [name, reason] of [
+      ["the signal's reason (fetch rethrows it)", (signal: AbortSignal) => signal.reason],
+      ["an AbortError", () => new DOMException("The operation was aborted", "AbortError")],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      await runVirtual(function* () {
+        const t = asyncio.createTask(rejectOnAbort(reason));
+        yield* asyncio.sleep(0);
+        t.cancel("why");
+        const error = yield* cancelledErrorOf(t);
+        assert.ok(t.cancelled());
+        assert.equal(error.message, "why");
       });
     });
-    yield* asyncio.sleep(0);
-    t.cancel("why");
-    const error = yield* cancelledErrorOf(t);
-    assert.ok(t.cancelled());
-    assert.equal(error.message, "why");
-    assert.equal(error.cause, cause, "the rejection is kept as the cause");
+  }
+  // CPython: an exception raised while handling CancelledError replaces it
+  // (test_tasks.py test_cancel_traceback_for_future_exception): the task fails.
+  await t.step("another error fails the task, even after a cancel request", async () => {
+    await runVirtual(function* () {
+      const cleanupFailed = new Error("cleanup failed");
+      const t = asyncio.createTask(rejectOnAbort(() => cleanupFailed));
+      yield* asyncio.sleep(0);
+      t.cancel("why");
+      try {
+        yield* t;
+        assert.fail("not reached");
+      } catch (error) {
+        assert.equal(error, cleanupFailed);
+      }
+      assert.equal(t.cancelled(), false);
+    });
   });
+  await t.step(
+    "no host context: any rejection after a cancel request reads as the cancellation",
+    () =>
+      withoutHostContext(async () => {
+        await runVirtual(function* () {
+          const cause = new Error("aborted fetch");
+          const t = asyncio.createTask(rejectOnAbort(() => cause));
+          yield* asyncio.sleep(0);
+          t.cancel("why");
+          const error = yield* cancelledErrorOf(t);
+          assert.ok(t.cancelled());
+          assert.equal(error.message, "why");
+          assert.equal(error.cause, cause, "the rejection is kept as the cause");
+        });
+      }),
+  );
 });
 
 Deno.test("async task: a result after a cancel request stands (the cancellation was swallowed)", async () => {
@@ -1513,16 +1572,21 @@ Deno.test("both styles wait on each other", async () => {
   assert.equal(result, 3);
 });
 
-Deno.test("an async task's waits made with its own signal are cancelled with the signal's reason", async (t) => {
+/** The cases of the test below, for one host form. */
+async function signalWaitCases(t: Deno.TestContext): Promise<void> {
   // The task cancels such a wait itself instead of through an abort listener
   // (a Deno listener costs ~3 µs and 660 B); behaviour must be the same.
+  // Without a host context the error is the signal's reason itself; with
+  // one, the task cancels the sleep as Python's Task.cancel(msg) does.
   await t.step("one wait", async () => {
     await runVirtual(function* () {
       const task = asyncio.createTask(async (signal: AbortSignal) => {
         try {
           await asyncio.sleep(60_000, { signal });
         } catch (error) {
-          assert.equal(error, signal.reason, "the same CancelledError as the signal's reason");
+          assert.ok(error instanceof asyncio.CancelledError);
+          assert.equal(error.message, "stop");
+          if (asyncContextKind === "none") assert.equal(error, signal.reason);
           throw error;
         }
       });
@@ -1584,6 +1648,11 @@ Deno.test("an async task's waits made with its own signal are cancelled with the
       assert.ok(borrowed.cancelled());
     });
   });
+}
+
+Deno.test("an async task's waits made with its own signal are cancelled with the signal's reason", async (t) => {
+  await t.step("host context", (t) => signalWaitCases(t));
+  await t.step("no host context", (t) => withoutHostContext(() => signalWaitCases(t)));
 });
 
 Deno.test("a failure a waiter never saw (it was cancelled first) is reported, not lost", async () => {

@@ -323,10 +323,11 @@ Deno.test("Timeout.reschedule(): from outside while the body runs; null removes 
     const ready = new asyncio.Future<asyncio.Timeout>();
     const deadline1 = loop.time() + 10;
     const deadline2 = deadline1 + 20;
-    const task = asyncio.timeoutAt(deadline1, function* (_signal, cm) {
+    // Python: asyncio.create_task() of a coroutine that enters the timeout.
+    const task = asyncio.createTask(asyncio.timeoutAt(deadline1, function* (_signal, cm) {
       ready.setResult(cm);
       yield* asyncio.sleep(50);
-    });
+    }));
     const cm = yield* ready;
     assert.equal(cm.when(), deadline1);
     cm.reschedule(deadline2);
@@ -542,16 +543,35 @@ Deno.test("timeout(): an async body's signal aborts at the deadline; the call wa
   });
 });
 
-Deno.test("timeout(): an async body that ignores its signal and returns keeps its result", async () => {
+Deno.test("timeout(): an async body that swallows the cancellation and returns keeps its result", async (t) => {
   // Like a generator body that swallows the CancelledError (and Python's `async with`).
-  await runVirtual(async () => {
-    const result = await asyncio.timeout(10, async (_signal, scope) => {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      await asyncio.sleep(50);
-      assert.ok(scope.expired());
-      return "late but fine";
+  await t.step("it catches the CancelledError at its await", async () => {
+    await runVirtual(async () => {
+      const result = await asyncio.timeout(10, async (_signal, scope) => {
+        try {
+          await asyncio.sleep(50);
+          return "in time";
+        } catch (error) {
+          assert.ok(error instanceof asyncio.CancelledError);
+          assert.ok(scope.expired());
+          return "late but fine";
+        }
+      });
+      assert.equal(result, "late but fine");
+      assert.equal(asyncio.getRunningLoop().time(), 10);
     });
-    assert.equal(result, "late but fine");
+  });
+  await t.step("it waits on a foreign promise that ignores the signal", async () => {
+    await runVirtual(async () => {
+      const loop = asyncio.getRunningLoop();
+      const result = await asyncio.timeout(10, async (_signal, scope) => {
+        await new Promise((resolve) => loop.callLater(50, () => resolve(undefined)));
+        assert.ok(scope.expired());
+        return "late but fine";
+      });
+      assert.equal(result, "late but fine");
+      assert.equal(loop.time(), 50);
+    });
   });
 });
 
@@ -560,21 +580,24 @@ Deno.test("timeout(): cancelled from outside it is a CancelledError, and the bod
     await t.step(style, async () => {
       await runVirtual(function* () {
         const log: string[] = [];
-        const call = style === "generator"
-          ? asyncio.timeout(1_000, function* () {
-            try {
-              yield* asyncio.sleep(10_000);
-            } finally {
-              log.push("cleanup");
-            }
-          })
-          : asyncio.timeout(1_000, async (signal) => {
-            try {
-              await asyncio.sleep(10_000, { signal });
-            } finally {
-              log.push("cleanup");
-            }
-          });
+        // A task of its own, as Python's create_task() of a coroutine entering the timeout.
+        const call = asyncio.createTask(
+          style === "generator"
+            ? asyncio.timeout(1_000, function* () {
+              try {
+                yield* asyncio.sleep(10_000);
+              } finally {
+                log.push("cleanup");
+              }
+            })
+            : asyncio.timeout(1_000, async () => {
+              try {
+                await asyncio.sleep(10_000);
+              } finally {
+                log.push("cleanup");
+              }
+            }),
+        );
         yield* asyncio.sleep(10);
         call.cancel();
         const error = yield* thrownBy(() => call);
@@ -621,8 +644,10 @@ Deno.test("timeout(): the caller's cancellation reaches the body through the tim
   });
 });
 
-Deno.test("timeout(): a generator body runs inside the returned task, with its signal", async () => {
+Deno.test("timeout(): a generator body runs inside the task that waits on it, with its signal", async () => {
+  // Python runs the block of `async with timeout()` in the awaiting task.
   await runVirtual(function* () {
+    const me = asyncio.currentTask();
     let inside: unknown;
     let seen: AbortSignal | undefined;
     const call = asyncio.timeout(10, function* (signal) {
@@ -631,9 +656,12 @@ Deno.test("timeout(): a generator body runs inside the returned task, with its s
       yield* asyncio.sleep(1_000);
     });
     yield* thrownBy(() => call);
-    assert.equal(inside, call);
-    assert.ok(seen!.aborted, "the task's signal aborted at the deadline");
-    assert.ok(seen!.reason instanceof asyncio.CancelledError);
+    assert.equal(inside, me);
+    // The body's own signal aborts at the deadline; the caller's stays as it
+    // was, since the caller lives on past the timeout (uncancel()).
+    assert.ok(seen!.aborted && seen!.reason instanceof asyncio.CancelledError);
+    assert.equal(me!.signal.aborted, false);
+    assert.equal(me!.cancelling(), 0, "the expiry's request was taken back");
     // A bound generator function is still a generator function.
     const bound = asyncio.timeout(
       10,
@@ -642,11 +670,13 @@ Deno.test("timeout(): a generator body runs inside the returned task, with its s
         return asyncio.currentTask();
       }.bind(null),
     );
-    assert.equal(yield* bound, bound);
+    assert.equal(yield* bound, me);
   });
 });
 
-Deno.test("timeout(): the deadline counts from the call, not from when the task starts", async () => {
+Deno.test("timeout(): the deadline counts from when the block starts, not from the call", async () => {
+  // Python: `async def f(): async with asyncio.timeout(0.1): ...` wrapped in a
+  // task sets its deadline when the task first runs.
   await runVirtual(function* () {
     const loop = asyncio.getRunningLoop();
     let when: number | null = null;
@@ -654,10 +684,12 @@ Deno.test("timeout(): the deadline counts from the call, not from when the task 
       when = cm.when();
       yield* asyncio.sleep(0);
     });
+    yield* asyncio.sleep(30);
     const t0 = loop.time();
     yield* call;
+    assert.equal(t0, 30);
     assert.equal(when, t0 + 100);
-  }, { start: 50 });
+  });
 });
 
 Deno.test("timeout(): plain functions and sync results", async () => {
@@ -702,13 +734,21 @@ Deno.test("Timeout.reschedule(): bad arguments", async () => {
   });
 });
 
-Deno.test("timeout(): in debug mode its task's getStack() shows the caller", async () => {
+Deno.test("timeout(): in debug mode, one that is never waited on is reported, and never runs", async () => {
+  // Python warns "coroutine ... was never awaited" for the same mistake.
+  const reports: asyncio.ExceptionContext[] = [];
+  let ran = false;
   await runVirtual(function* () {
-    const call = asyncio.timeout(10, function* () {}) as asyncio.Task<void>;
-    const stack = call.getStack();
-    assert.ok(stack.some((line) => line.includes("timeout_test.ts")), stack.join("\n"));
-    yield* call;
+    asyncio.getRunningLoop().setExceptionHandler((_loop, context) => reports.push(context));
+    asyncio.timeout(10, function* () {
+      ran = true;
+    });
+    yield* asyncio.sleep(20);
   }, { debug: true });
+  assert.equal(ran, false);
+  assert.equal(reports.length, 1);
+  assert.match(reports[0].message, /^timeout\(\) was never awaited, so its block never ran/);
+  assert.match(reports[0].message, /timeout_test\.ts/, "with where it was made");
 });
 
 Deno.test("timeout(): the caller resumes in the same loop iteration as in CPython", async () => {
@@ -723,8 +763,9 @@ Deno.test("timeout(): the caller resumes in the same loop iteration as in CPytho
       log.push("body started");
       yield* asyncio.sleep(0);
     });
-    assert.deepEqual(log, ["body started"], "the body starts within the caller's step");
+    assert.deepEqual(log, [], "nothing runs before it is waited on");
     yield* call;
+    assert.deepEqual(log, ["body started"]);
     assert.equal(ticks() - t0, 1);
   });
 });

@@ -15,9 +15,9 @@ Needs Python 3.12+ (wait_for as a timeout scope, asyncio.run(loop_factory=)).
 Queue.shutdown steps need 3.13.
 
 waitFor, timeout and taskGroup run inline here (`await wait_for(...)`,
-`async with timeout(...)`, `async with TaskGroup()`), as in Python. In
-@aio/asyncio they return a task of their own that starts eagerly and wakes its
-waiter inline, so the iteration counts are the same.
+`async with timeout(...)`, `async with TaskGroup()`), and so they do in
+@aio/asyncio, whose blocks run inside the task that waits on them; handOver
+gives the same coroutine to gather() or create_task() instead.
 
 Normalisation (a CPython detail no program may rely on): a TaskGroup keeps its
 tasks in an insertion-ordered set. CPython's is a plain set, iterated in
@@ -29,6 +29,11 @@ import asyncio
 import json
 import selectors
 import sys
+import warnings
+
+# A handed-over block cancelled before its task started never awaits its
+# inner coroutine; Python warns, @aio/asyncio just never starts it.
+warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
 
 END = "##END##"
 WATCHDOG_ROUNDS = 10
@@ -323,12 +328,12 @@ class Interpreter:
                 if step["then"] == "reraise":
                     raise
         elif op == "waitFor":
-            aw = self.operand(step["aw"])
             label = f"waitFor {describe_operand(step['aw'])} {fmt_ms(step['ms'])}"
-            if aw is None:
+            coro = self.block(frame, step)
+            if coro is None:
                 self.log(id, f"{label} missing")
                 return None
-            await self.wait(frame, label, asyncio.wait_for(aw, step["ms"]))
+            await self.wait(frame, label, coro)
         elif op == "gather":
             aws = [self.operand(o) for o in step["aws"]]
             present = [aw for aw in aws if aw is not None]
@@ -402,9 +407,35 @@ class Interpreter:
         elif op == "shutdown":
             self.queues[step["queue"]].shutdown(step["immediate"])
             self.log(id, f"shutdown Q{step['queue']} {fmt_val(step['immediate'])}")
+        elif op == "handOver":
+            # The block's coroutine handed to gather/create_task: a task of its own.
+            inner = Frame(step["id"])
+            coro = self.block(inner, step["block"])
+            if coro is None:
+                self.log(id, f"handOver {step['id']} missing")
+                return None
+            if step["via"] == "spawn":
+                self.tasks[step["id"]] = asyncio.create_task(coro)
+                self.log(id, f"handOver {step['id']} spawn")
+            else:
+                future = asyncio.gather(coro)
+                for t in asyncio.all_tasks():
+                    if t.get_coro() is coro:
+                        self.tasks[step["id"]] = t
+                await self.wait(frame, f"handOver {step['id']} gather", future)
         else:
             raise ValueError(f"unknown step {op!r}")
         return None
+
+    def block(self, frame, step):
+        """The coroutine of a waitFor, timeout or taskGroup step (None: a missing operand)."""
+        op = step["op"]
+        if op == "waitFor":
+            aw = self.operand(step["aw"])
+            return None if aw is None else asyncio.wait_for(aw, step["ms"])
+        if op == "timeout":
+            return self.timeout_body(frame, step)
+        return self.group_body(frame, step)
 
     async def timeout_body(self, frame, step):
         async with asyncio.timeout(step["ms"]) as scope:

@@ -17,20 +17,33 @@
  *   `await gather(*aws, return_exceptions=...)`, `await shield(aw)`
  * - `timeout`, `taskGroup`: `yield* timeout(ms, function* (_, scope) {...})`,
  *   `yield* taskGroup(function* (tg) {...})` / `async with timeout(ms) as scope:`,
- *   `async with TaskGroup() as tg:` inline. (Here they return a task of their
- *   own, which starts eagerly and wakes its waiter inline, so the loop
- *   iterations are the same as Python's inline blocks.)
+ *   `async with TaskGroup() as tg:`, run inside the waiting task on both sides.
+ * - `handOver`: the same blocks (or `waitFor`) handed to `gather([block])` or
+ *   `createTask(block)` / `gather(coro)`, `create_task(coro)`: a task of its own.
  * - `lock`: `yield* lock.acquire()`, body, `lock.release()` / the same with `await`
  * - `set`/`clear`/`wait`, `put`/`get`/`shutdown`: the methods of the same names.
  *
  * A `return` inside blocks travels out as a value until the task returns it.
  * Trace lines of a waiting step read `<label> => <value>` or `<label> !> <error>`.
  *
+ * ## Two styles
+ *
+ * With `style: "async"` every task of the scenario is an async function
+ * that passes no signal anywhere: each wait is an `await` of the same
+ * library future (the steps are still written once, as generators that
+ * yield an {@linkcode Awaiting} marker where the generator style has
+ * `yield*`, and {@linkcode drive} turns each marker into an `await` inside
+ * the task's async function). Timeout and task-group bodies and new
+ * coroutines handed to `waitFor`/`gather`/`shield` are async functions too.
+ * An `await` of a finished future takes microtask turns that `yield*` does
+ * not, so events of one loop time may interleave differently: compare
+ * such traces with main.ts's `projection()`.
+ *
  * @module
  */
 
 import * as asyncio from "../../mod.ts";
-import type { Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
+import type { BlockStep, Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
 
 /** The error a `throw` step raises. */
 export class Err extends Error {
@@ -63,6 +76,40 @@ interface Frame {
   groups: asyncio.TaskGroup[];
 }
 
+/** Which coroutine style the scenario's tasks are written in (see the module doc). */
+export type Style = "generator" | "async";
+
+/** What an async-style step generator yields: the future its task's async function awaits. */
+class Awaiting {
+  readonly future: asyncio.Future<unknown>;
+
+  constructor(future: asyncio.Future<unknown>) {
+    this.future = future;
+  }
+}
+
+/**
+ * Runs a step generator as the body of an async function: every
+ * {@linkcode Awaiting} it yields becomes an `await` of its future here,
+ * and the outcome goes back in (a rejection is thrown at the yield).
+ */
+async function drive<T>(gen: Gen<T>): Promise<T> {
+  let step = gen.next();
+  while (!step.done) {
+    if (!(step.value instanceof Awaiting)) throw new TypeError("drive(): not an Awaiting");
+    let value: unknown;
+    let failed = false;
+    try {
+      value = await step.value.future;
+    } catch (error) {
+      value = error;
+      failed = true;
+    }
+    step = failed ? gen.throw(value) : gen.next(value);
+  }
+  return step.value;
+}
+
 /** What a run produced. */
 export interface RunResult {
   /** The trace, one line per event. */
@@ -84,6 +131,12 @@ export interface RunOptions {
    * @default {10000}
    */
   hangMs?: number;
+  /**
+   * The coroutine style of the scenario's tasks.
+   *
+   * @default {"generator"}
+   */
+  style?: Style;
 }
 
 /** Describes an error the same way interp.py does. */
@@ -138,6 +191,7 @@ class Interpreter {
   readonly tasks = new Map<number, asyncio.Task<unknown>>();
 
   #scenario: Scenario;
+  #style: Style;
   #loop: asyncio.EventLoop | null = null;
   #locks: asyncio.Lock[] = [];
   #holders: (number | null)[] = [];
@@ -151,8 +205,24 @@ class Interpreter {
   /** Tasks handed to a combinator or a group, which then owns their exceptions. */
   #handedOver = new Set<asyncio.Task<unknown>>();
 
-  constructor(scenario: Scenario) {
+  constructor(scenario: Scenario, style: Style) {
     this.#scenario = scenario;
+    this.#style = style;
+  }
+
+  /** Waits on `future`: `yield*` in the generator style, an `await` (through drive) in the async one. */
+  *await<T>(future: asyncio.Future<T>): Gen<T> {
+    if (this.#style === "generator") return yield* future;
+    return (yield new Awaiting(future)) as T;
+  }
+
+  /**
+   * The coroutine of a task of the scenario: its generator, or an async
+   * function running it.
+   */
+  coroutine(spec: TaskSpec): Gen<number> | (() => Promise<number>) {
+    if (this.#style === "generator") return this.task(spec);
+    return () => drive(this.task(spec));
   }
 
   log(id: number | string, text: string): void {
@@ -184,7 +254,7 @@ class Interpreter {
       this.#queues.push(new asyncio.Queue<number>(maxsize));
       this.#shadow.push([]);
     }
-    const root = asyncio.createTask(this.task(sc.root));
+    const root = asyncio.createTask(this.coroutine(sc.root));
     this.tasks.set(sc.root.id, root);
     // If something still runs at the watchdog time, the program is stuck:
     // cancel every task, in id order. A task may swallow that and leave
@@ -255,7 +325,7 @@ class Interpreter {
   *wait<T>(frame: Frame, label: string, future: asyncio.Future<T>): Gen<T> {
     let value: T;
     try {
-      value = yield* future;
+      value = yield* this.await(future);
     } catch (error) {
       this.#see(error);
       this.log(frame.id, `${label} !> ${formatError(error)}`);
@@ -266,18 +336,31 @@ class Interpreter {
     return value;
   }
 
-  #operand(operand: Operand): asyncio.Task<unknown> | Gen<number> | null {
+  #operand(
+    operand: Operand,
+    register = false,
+  ): asyncio.Task<unknown> | Gen<number> | (() => Promise<number>) | null {
     if ("id" in operand) {
       const task = this.tasks.get(operand.id);
       if (task === undefined) return null;
       this.#handedOver.add(task);
       return task;
     }
-    return this.task(operand.task);
+    if (register && this.#style === "async") {
+      // The task gather() or shield() would make of the function, made here
+      // (in the same order) so that it is known to the cleanup at once, as
+      // register() finds it for a generator.
+      const task = asyncio.createTask(this.coroutine(operand.task));
+      this.tasks.set(operand.task.id, task);
+      this.#handedOver.add(task);
+      return task;
+    }
+    return this.coroutine(operand.task);
   }
 
   /** Registers the tasks gather() and shield() made for new coroutines, for the cleanup. */
   #register(operands: Operand[], made: unknown[]): void {
+    if (this.#style === "async") return; // made and registered by #operand
     const live = asyncio.allTasks(this.#loop as asyncio.EventLoop);
     operands.forEach((operand, i) => {
       if (!("task" in operand)) return;
@@ -298,7 +381,7 @@ class Interpreter {
         return;
       case "spawn": {
         const task = asyncio.createTask(
-          this.task(step.task),
+          this.coroutine(step.task),
           step.eager ? { eager: true } : undefined,
         );
         this.tasks.set(step.task.id, task);
@@ -356,17 +439,17 @@ class Interpreter {
         return;
       }
       case "waitFor": {
-        const aw = this.#operand(step.aw);
         const label = `waitFor ${describeOperand(step.aw)} ${step.ms ?? "None"}`;
-        if (aw === null) {
+        const block = this.#block(frame, step);
+        if (block === null) {
           this.log(id, `${label} missing`);
           return;
         }
-        yield* this.wait(frame, label, asyncio.waitFor(aw, step.ms));
+        yield* this.wait(frame, label, block);
         return;
       }
       case "gather": {
-        const aws = step.aws.map((o) => this.#operand(o));
+        const aws = step.aws.map((o) => this.#operand(o, true));
         const present = aws.filter((aw) => aw !== null);
         const label = `gather [${
           step.aws.map(describeOperand).join(",")
@@ -381,7 +464,7 @@ class Interpreter {
         return;
       }
       case "shield": {
-        const aw = this.#operand(step.aw);
+        const aw = this.#operand(step.aw, true);
         const label = `shield ${describeOperand(step.aw)}`;
         if (aw === null) {
           this.log(id, `${label} missing`);
@@ -392,15 +475,12 @@ class Interpreter {
         yield* this.wait(frame, label, future);
         return;
       }
-      case "timeout": {
-        // Bound, it is still a generator function that declares (signal, scope).
-        const body = this.timeoutBody.bind(this, frame, step.body);
+      case "timeout":
         return yield* this.wait(
           frame,
           `timeout ${step.ms ?? "None"}`,
-          asyncio.timeout(step.ms, body),
+          this.#block(frame, step) as asyncio.Future<Flow>,
         );
-      }
       case "reschedule": {
         const scope = frame.scopes[frame.scopes.length - 1];
         const when = step.ms === null ? null : loop.time() + step.ms;
@@ -413,15 +493,37 @@ class Interpreter {
         this.log(id, `reschedule ${step.ms ?? "None"}`);
         return;
       }
-      case "taskGroup": {
-        const body = this.groupBody.bind(this, frame, step.body);
-        return yield* this.wait(frame, "taskGroup", asyncio.taskGroup(body));
+      case "taskGroup":
+        return yield* this.wait(
+          frame,
+          "taskGroup",
+          this.#block(frame, step) as asyncio.Future<Flow>,
+        );
+      case "handOver": {
+        // The block runs as a task of its own, with its own frame.
+        const inner: Frame = { id: step.id, scopes: [], groups: [] };
+        const block = this.#block(inner, step.block);
+        if (block === null) {
+          this.log(id, `handOver ${step.id} missing`);
+          return;
+        }
+        if (step.via === "spawn") {
+          const task = asyncio.createTask(block);
+          this.tasks.set(step.id, task);
+          this.log(id, `handOver ${step.id} spawn`);
+          return;
+        }
+        const future = asyncio.gather([block]);
+        this.tasks.set(step.id, block as asyncio.Task<unknown>);
+        this.#handedOver.add(block as asyncio.Task<unknown>);
+        yield* this.wait(frame, `handOver ${step.id} gather`, future);
+        return;
       }
       case "tgSpawn": {
         const group = frame.groups[frame.groups.length - 1];
         let task: asyncio.Task<unknown>;
         try {
-          task = group.createTask(this.task(step.task));
+          task = group.createTask(this.coroutine(step.task));
         } catch (error) {
           this.log(id, `tgSpawn ${step.task.id} !> ${formatError(error)}`);
           throw error;
@@ -434,7 +536,7 @@ class Interpreter {
       case "lock": {
         const lock = this.#locks[step.lock];
         try {
-          yield* lock.acquire();
+          yield* this.await(lock.acquire());
         } catch (error) {
           this.#see(error);
           this.log(id, `acquire L${step.lock} !> ${formatError(error)}`);
@@ -488,6 +590,30 @@ class Interpreter {
         if (step.immediate) this.#shadow[step.queue].length = 0;
         this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
         return;
+    }
+  }
+
+  /** The future of a waitFor, timeout or taskGroup step, not waited on yet (null: a missing operand). */
+  #block(frame: Frame, step: BlockStep): asyncio.Future<unknown> | null {
+    switch (step.op) {
+      case "waitFor": {
+        const aw = this.#operand(step.aw);
+        return aw === null ? null : asyncio.waitFor(aw, step.ms);
+      }
+      case "timeout": {
+        // Bound, it is still a generator function that declares (signal, scope).
+        const body = this.#style === "generator"
+          ? this.timeoutBody.bind(this, frame, step.body)
+          : (signal: AbortSignal, scope: asyncio.Timeout) =>
+            drive(this.timeoutBody(frame, step.body, signal, scope));
+        return asyncio.timeout(step.ms, body);
+      }
+      case "taskGroup": {
+        const body = this.#style === "generator"
+          ? this.groupBody.bind(this, frame, step.body)
+          : (group: asyncio.TaskGroup) => drive(this.groupBody(frame, step.body, group));
+        return asyncio.taskGroup(body);
+      }
     }
   }
 
@@ -599,7 +725,7 @@ export async function runScenario(
   scenario: Scenario,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const interpreter = new Interpreter(scenario);
+  const interpreter = new Interpreter(scenario, options.style ?? "generator");
   const clock = new asyncio.VirtualClock({ autojump: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<"hung">((resolve) => {

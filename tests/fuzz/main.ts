@@ -13,8 +13,10 @@
  *   --seed S            fast-check seed (default: from the clock; printed)
  *   --path P            with --seed: replay fast-check's path P (as printed on failure)
  *   --exclude a,b       step kinds never to generate (to fuzz around a known bug)
- *   --self-cancel       let tasks cancel themselves and their ancestors (see scenario.ts)
- *   --cancel-messages   compare CancelledError messages too (see KNOWN below)
+ *   --no-self-cancel    never let tasks cancel themselves or their ancestors (see scenario.ts)
+ *   --no-cancel-messages  compare CancelledError messages as plain `Cancelled`
+ *   --style S           generator (default) or async: every task an async function that passes
+ *                       no signal anywhere, compared through projection() (see below)
  *   --only invariants|differential   run one half
  *   --no-python         the invariant half only
  *   --python PATH       use this interpreter
@@ -30,7 +32,7 @@
 
 import fc from "fast-check";
 import { type LanguageOptions, type Scenario, scenarioArbitrary, STEP_KINDS } from "./scenario.ts";
-import { type RunResult, runScenario } from "./interp.ts";
+import { type RunResult, runScenario, type Style } from "./interp.ts";
 import { firstDifference, sideBySide } from "./compare.ts";
 import { findPython, type Python, PythonWorker } from "./python.ts";
 
@@ -55,6 +57,7 @@ interface Args {
   note?: string;
   pending: boolean;
   quiet: boolean;
+  style: Style;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,12 +65,13 @@ function parseArgs(argv: string[]): Args {
     runs: 500,
     seed: Date.now() % 2 ** 31,
     exclude: [],
-    selfCancel: false,
-    cancelMessages: false,
+    selfCancel: true,
+    cancelMessages: true,
     noPython: false,
     keepGoing: false,
     pending: false,
     quiet: false,
+    style: "generator",
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -97,8 +101,14 @@ function parseArgs(argv: string[]): Args {
       case "--self-cancel":
         args.selfCancel = true;
         break;
+      case "--no-self-cancel":
+        args.selfCancel = false;
+        break;
       case "--cancel-messages":
         args.cancelMessages = true;
+        break;
+      case "--no-cancel-messages":
+        args.cancelMessages = false;
         break;
       case "--only": {
         const v = value();
@@ -130,6 +140,14 @@ function parseArgs(argv: string[]): Args {
       case "--quiet":
         args.quiet = true;
         break;
+      case "--style": {
+        const v = value();
+        if (v !== "generator" && v !== "async") {
+          throw new Error(`--style: generator or async, not ${v}`);
+        }
+        args.style = v;
+        break;
+      }
       default:
         throw new Error(`unknown option ${arg} (see the header of tests/fuzz/main.ts)`);
     }
@@ -142,17 +160,11 @@ function parseArgs(argv: string[]): Args {
 // ------------------------------------------------------------ known differences
 
 /**
- * Differences found by this fuzzer that are not fixed yet, and what the
- * default run does about them (each has a pending regression file in
- * regressions/ with its diagnosis):
- *
- * - Cancellation messages (`--cancel-messages` compares them):
- *   `gather-cancelled-child-message.pending.json`. By default both traces have
- *   `Cancelled(msg)` turned into `Cancelled` before they are compared.
- * - A task that cancels itself, or an ancestor waiting on it (`--self-cancel`
- *   generates that): `self-cancel-timeout.pending.json`,
- *   `self-cancel-block.pending.json`. By default cancel steps never target
- *   the task itself or its ancestors.
+ * Both sides' traces as compared. There is no known difference left: cancel
+ * messages are compared (`Cancelled(msg)`) unless `--no-cancel-messages`
+ * turns each into `Cancelled`, and tasks may cancel themselves and their
+ * ancestors unless `--no-self-cancel`. A difference found later gets a
+ * pending regression file in regressions/ with its diagnosis.
  */
 export function normalise(trace: string[], cancelMessages: boolean): string[] {
   return cancelMessages ? trace : trace.map(stripCancelMessages);
@@ -174,6 +186,51 @@ function stripCancelMessages(line: string): string {
     }
     at = i + 1;
   }
+}
+
+/**
+ * What an async-style trace is compared on. In an async function an `await`
+ * of a finished future takes microtask turns that `yield*` does not, so
+ * within one loop iteration the events of different tasks may come in
+ * another order than CPython's; nothing else may differ. The projection
+ * keeps exactly what that cannot change: each task's own events in order,
+ * with their loop times (its outcome, `end => v` or `end !> error`, among
+ * them), then the set of events at each loop time (sorted).
+ *
+ * One value is left out: what `cancel()` returned. An async function that
+ * has returned is done only when its promise settles, a microtask later (no
+ * JavaScript API reads a promise's state synchronously), so a cancel in
+ * that gap returns true where Python's returns false; the cancelled task's
+ * outcome is the same (its result stands), and that is compared.
+ */
+export function projection(trace: string[]): string[] {
+  const byTask = new Map<string, string[]>();
+  const byTime = new Map<string, string[]>();
+  for (const raw of trace) {
+    const line = raw.replace(/^(\S+ \S+ cancel \S+ \S+ => )(true|false)$/, "$1?");
+    const [time, id] = line.split(" ", 2);
+    const event = line.slice(time.length + id.length + 2);
+    if (!byTask.has(id)) byTask.set(id, []);
+    byTask.get(id)!.push(`${time} ${event}`);
+    if (!byTime.has(time)) byTime.set(time, []);
+    byTime.get(time)!.push(`${id} ${event}`);
+  }
+  const out: string[] = [];
+  const ids = [...byTask.keys()].sort((a, b) =>
+    (Number(a) || -1) - (Number(b) || -1) || (a < b ? -1 : 1)
+  );
+  for (const id of ids) for (const entry of byTask.get(id)!) out.push(`task ${id}: ${entry}`);
+  const times = [...byTime.keys()].sort((a, b) => Number(a) - Number(b));
+  for (const time of times) {
+    for (const entry of byTime.get(time)!.sort()) out.push(`at ${time}: ${entry}`);
+  }
+  return out;
+}
+
+/** The trace as the chosen style compares it. */
+function compared(trace: string[], args: Args): string[] {
+  const lines = normalise(trace, args.cancelMessages);
+  return args.style === "async" ? projection(lines) : lines;
 }
 
 // ------------------------------------------------------------ progress
@@ -221,10 +278,10 @@ class Progress {
 // ------------------------------------------------------------ the halves
 
 /** Why a scenario fails the invariant half, or null. */
-async function invariantFailure(scenario: Scenario): Promise<string | null> {
-  const first = await runScenario(scenario);
+async function invariantFailure(scenario: Scenario, style: Style): Promise<string | null> {
+  const first = await runScenario(scenario, { style });
   if (first.violations.length > 0) return first.violations.join("; ");
-  const second = await runScenario(scenario);
+  const second = await runScenario(scenario, { style });
   const at = firstDifference(first.trace, second.trace);
   if (at !== -1) {
     return `not deterministic: line ${at + 1} was "${first.trace[at]}", then "${second.trace[at]}"`;
@@ -336,7 +393,7 @@ async function replay(args: Args, python: Python | null): Promise<number> {
   const file = args.replay as string;
   const data = JSON.parse(await Deno.readTextFile(file));
   const scenario: Scenario = data.scenario ?? data;
-  const ours: RunResult = await runScenario(scenario);
+  const ours: RunResult = await runScenario(scenario, { style: args.style });
   console.log(`scenario ${file}: ${ours.trace.length} trace lines, ${ours.tasks} tasks`);
   if (ours.violations.length > 0) {
     console.log(`invariant violations: ${ours.violations.join("; ")}`);
@@ -442,10 +499,14 @@ async function main(): Promise<number> {
   if (python !== null && python.version[1] < 13 && !exclude.includes("shutdown")) {
     exclude.push("shutdown"); // Queue.shutdown is 3.13
   }
-  const language: LanguageOptions = { exclude, selfCancel: args.selfCancel };
+  const language: LanguageOptions = {
+    exclude,
+    selfCancel: args.selfCancel,
+    eager: args.style !== "async",
+  };
   const progress = new Progress(args.quiet);
   console.log(
-    `fuzz: seed ${args.seed}, ${args.runs} scenarios per half` +
+    `fuzz: seed ${args.seed}, ${args.runs} scenarios per half, ${args.style} style` +
       (exclude.length > 0 ? `, without ${exclude.join(", ")}` : ""),
   );
   if (python === null && !args.noPython && args.only !== "invariants") {
@@ -457,21 +518,28 @@ async function main(): Promise<number> {
   const summary: string[] = [];
 
   if (args.only !== "differential") {
-    const half = await runHalf("invariants", args, language, invariantFailure, progress);
+    const half = await runHalf(
+      "invariants",
+      args,
+      language,
+      (scenario) => invariantFailure(scenario, args.style),
+      progress,
+    );
     summary.push(
       `invariants:   ${half.scenarios} scenarios, ${half.failures.length} violation(s)`,
     );
     for (const failure of half.failures) {
       failed = true;
       const file = await saveFailure("invariants", failure);
-      const ours = await runScenario(failure.scenario);
+      const ours = await runScenario(failure.scenario, { style: args.style });
       console.log(`\nINVARIANT VIOLATION (seed ${failure.seed}, path ${failure.path})`);
       console.log(failure.message);
       console.log(`scenario (shrunk): ${JSON.stringify(failure.scenario)}`);
       console.log(`trace:\n${ours.trace.map((l) => `  ${l}`).join("\n")}`);
       console.log(`replay: deno task fuzz --replay ${relative(file)}`);
       console.log(
-        `    or: deno task fuzz --only invariants --seed ${failure.seed} --path ${failure.path}`,
+        `    or: deno task fuzz --only invariants --seed ${failure.seed} --path ${failure.path}` +
+          (args.style === "async" ? " --style async" : ""),
       );
     }
   }
@@ -482,13 +550,13 @@ async function main(): Promise<number> {
     const traces = new Map<Scenario, [string[], string[]]>();
     try {
       const half = await runHalf("differential", args, language, async (scenario) => {
-        const run = await runScenario(scenario);
+        const run = await runScenario(scenario, { style: args.style });
         const broken = run.violations.find((v) => v.startsWith("run() "));
         if (broken !== undefined) return broken;
-        const ours = normalise(run.trace, args.cancelMessages);
+        const ours = compared(run.trace, args);
         let theirs: string[];
         try {
-          theirs = normalise(await worker.run(scenario), args.cancelMessages);
+          theirs = compared(await worker.run(scenario), args);
         } catch (error) {
           theirs = [`(CPython failed: ${(error as Error).message})`];
         }
@@ -506,8 +574,8 @@ async function main(): Promise<number> {
         failed = true;
         const file = await saveFailure("differential", failure);
         const [theirs, ours] = traces.get(failure.scenario) ?? [
-          normalise(await worker.run(failure.scenario), args.cancelMessages),
-          normalise((await runScenario(failure.scenario)).trace, args.cancelMessages),
+          compared(await worker.run(failure.scenario), args),
+          compared((await runScenario(failure.scenario, { style: args.style })).trace, args),
         ];
         console.log(`\nMISMATCH WITH CPYTHON (seed ${failure.seed}, path ${failure.path})`);
         console.log(sideBySide(theirs, ours));
@@ -515,7 +583,8 @@ async function main(): Promise<number> {
         console.log(`replay: deno task fuzz --replay ${relative(file)}`);
         console.log(
           `    or: deno task fuzz --only differential --seed ${failure.seed} --path ${failure.path}` +
-            (args.exclude.length > 0 ? ` --exclude ${args.exclude.join(",")}` : ""),
+            (args.exclude.length > 0 ? ` --exclude ${args.exclude.join(",")}` : "") +
+            (args.style === "async" ? " --style async" : ""),
         );
       }
     } finally {

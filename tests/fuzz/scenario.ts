@@ -73,7 +73,18 @@ export type Step =
   | { op: "wait"; event: number }
   | { op: "put"; queue: number; item: number }
   | { op: "get"; queue: number }
-  | { op: "shutdown"; queue: number; immediate: boolean };
+  | { op: "shutdown"; queue: number; immediate: boolean }
+  | { op: "handOver"; id: number; via: "gather" | "spawn"; block: BlockStep };
+
+/**
+ * A block that a `handOver` hands to `gather` or `createTask` instead of
+ * waiting on it: it runs as a task of its own (id `handOver.id`), as
+ * Python's gather/create_task wrap the coroutine.
+ */
+export type BlockStep =
+  | { op: "waitFor"; aw: Operand; ms: number | null }
+  | { op: "timeout"; ms: number | null; body: Step[] }
+  | { op: "taskGroup"; body: Step[] };
 
 /** Every kind of step, for `--exclude`. */
 export const STEP_KINDS = [
@@ -97,6 +108,7 @@ export const STEP_KINDS = [
   "put",
   "get",
   "shutdown",
+  "handOver",
 ] as const;
 
 /** The name of a step kind. */
@@ -149,7 +161,16 @@ export type RawStep =
   | { k: "wait"; event: number }
   | { k: "put"; queue: number }
   | { k: "get"; queue: number }
-  | { k: "shutdown"; queue: number; immediate: boolean };
+  | { k: "shutdown"; queue: number; immediate: boolean }
+  | {
+    k: "handOver";
+    gather: boolean;
+    kind: number;
+    pick: number;
+    r: number;
+    body: RawStep[];
+    aw: RawOperand;
+  };
 
 /** A raw operand: a reference (resolved modulo the visible tasks) or a new coroutine. */
 export type RawOperand = { ref: number } | { task: RawTask };
@@ -168,12 +189,21 @@ export interface LanguageOptions {
   maxTimers?: number;
   /**
    * Let a task cancel itself or its ancestors (which may be waiting on it,
-   * so the request comes back to the running task). Off by default: a
-   * running task with a cancellation pending behaves differently here when
-   * it then runs a `timeout`/`taskGroup`/`waitFor` block (see the pending
-   * regressions `self-cancel-*.pending.json`).
+   * so the request comes back to the running task).
+   *
+   * @default {true}
    */
   selfCancel?: boolean;
+  /**
+   * Let one spawn in five start eagerly. Off for the async style: an eager
+   * async function and the task that made it both run on microtasks, and
+   * each `await` of a finished future lets the other go on, where Python
+   * runs the eager task up to its first real wait before its creator
+   * continues (no JavaScript can avoid the turn an `await` takes).
+   *
+   * @default {true}
+   */
+  eager?: boolean;
 }
 
 const LOCKS = 2;
@@ -279,6 +309,18 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
         },
         { weight: 2, arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }) },
         { weight: 3, arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("handOver"),
+            gather: fc.boolean(),
+            kind: fc.nat({ max: 2 }),
+            pick: small,
+            r: rank,
+            body: tie("steps"),
+            aw: tie("operand"),
+          }),
+        },
         {
           weight: 2,
           arbitrary: fc.record({
@@ -425,7 +467,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
         // One spawn in five starts eagerly (Python's eager_task_factory).
-        return raw.pick < 2
+        return raw.pick < 2 && options.eager !== false
           ? { op: "spawn", task: spec, eager: true }
           : { op: "spawn", task: spec };
       }
@@ -436,7 +478,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       case "cancel": {
         const msg = raw.pick % 2 === 0 ? null : `m${raw.pick}`;
         let targets = co.cancellable;
-        if (!options.selfCancel) {
+        if (options.selfCancel === false) {
           targets = targets.filter((id) => !ancestors.includes(id));
         } else if (raw.pick >= 8) {
           return { op: "cancel", id: "self", msg };
@@ -512,6 +554,38 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         return { op: "get", queue: raw.queue };
       case "shutdown":
         return { op: "shutdown", queue: raw.queue, immediate: raw.immediate };
+      case "handOver": {
+        // The block runs as a task of its own: a new coroutine with its own id.
+        const id = nextId++;
+        const inner: Coroutine = {
+          awaitable: [...co.awaitable],
+          cancellable: [...co.cancellable, ...ancestors, id],
+          inTimeout: false,
+          inGroup: false,
+          heldLocks: [],
+        };
+        const within = [...ancestors, id];
+        let made: BlockStep;
+        if (raw.kind === 0) {
+          const step: BlockStep = { op: "timeout", ms: null, body: [] };
+          delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+          step.body = block(raw.body, inner, within, { inTimeout: true });
+          made = step;
+        } else if (raw.kind === 1) {
+          made = { op: "taskGroup", body: block(raw.body, inner, within, { inGroup: true }) };
+        } else {
+          const aw = operand(raw.aw, inner, within);
+          if (aw === null) return null;
+          const step: BlockStep = { op: "waitFor", aw, ms: null };
+          delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+          made = step;
+        }
+        if (!raw.gather) {
+          co.awaitable.push(id);
+          co.cancellable.push(id);
+        }
+        return { op: "handOver", id, via: raw.gather ? "gather" : "spawn", block: made };
+      }
     }
   };
 
@@ -563,6 +637,12 @@ export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void
           break;
         case "gather":
           for (const aw of step.aws) if ("task" in aw) task(aw.task);
+          break;
+        case "handOver":
+          visit(step.block);
+          if (step.block.op === "waitFor") {
+            if ("task" in step.block.aw) task(step.block.aw.task);
+          } else list(step.block.body);
           break;
       }
     }

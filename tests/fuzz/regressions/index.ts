@@ -18,6 +18,8 @@ import gatherCancelledChildMessage from "./gather-cancelled-child-message.json" 
 import mixed1 from "./mixed-1.json" with { type: "json" };
 import mixed2 from "./mixed-2.json" with { type: "json" };
 import mixed3 from "./mixed-3.json" with { type: "json" };
+import selfCancelBlock from "./self-cancel-block.json" with { type: "json" };
+import selfCancelTimeout from "./self-cancel-timeout.json" with { type: "json" };
 import shieldCancelMessage from "./shield-cancel-message.json" with { type: "json" };
 import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" with {
   type: "json",
@@ -34,6 +36,8 @@ export const REGRESSIONS: Regression[] = [
   mixed1,
   mixed2,
   mixed3,
+  selfCancelBlock,
+  selfCancelTimeout,
   shieldCancelMessage,
   waiterCancelKeepsFailure,
   waitforInnerSwallowsCancel,

@@ -1,0 +1,426 @@
+/**
+ * Blocks: what `timeout()`, `timeoutAt()`, `taskGroup()` and `waitFor()`
+ * return. Private to the package.
+ *
+ * Python runs the block of `async with asyncio.timeout(...)` or
+ * `async with asyncio.TaskGroup()`, and the coroutine of
+ * `await asyncio.wait_for(...)`, inside the task that awaits it, and a
+ * coroutine does nothing until it is awaited. A Block is that: a Task made
+ * dormant, whose coroutine starts on the first wait, in one of three ways.
+ *
+ * 1. `yield*` from a generator task: the coroutine runs right there, inside
+ *    that task's steps. The task is the block's owner: `currentTask()`, the
+ *    task a deadline cancels, a task group's parent.
+ * 2. `await`/`then()` inside an async-function task, where the host has an
+ *    async context: the coroutine runs inside that task too, driven by an
+ *    async function in its context, so every future it waits on is a wait
+ *    of that task.
+ * 3. Anything else (`ensureFuture`, `gather`, `wait`, `asCompleted`,
+ *    `createTask`, `TaskGroup.createTask`, `shield`, `addDoneCallback`,
+ *    `then()` outside a task, `cancel()`): the block starts as a task of its
+ *    own, scheduled like any new task (so `gather` starts its children in
+ *    order, as Python's gather wraps coroutines in tasks).
+ *
+ * In the first two the block's own future is completed with the outcome
+ * when the coroutine ends, for whoever else watches it.
+ *
+ * @module
+ */
+
+import type { EventLoop } from "./event_loop.ts";
+import { Future } from "./future.ts";
+import { type Coroutine, currentTask, Task, type TaskOptions } from "./task.ts";
+import { CancelledError } from "./errors.ts";
+import {
+  awaitingTask,
+  cancelFutureWith,
+  DORMANT,
+  driveCoroutine,
+  failFuture,
+  hooks,
+  installActivate,
+  installBodyPromise,
+  markNotAWait,
+  resolveFuture,
+  silence,
+  startTask,
+  taskSignal,
+} from "./_internal.ts";
+import { asyncSlot } from "./_host.ts";
+import { cancelledError } from "./_cancelled.ts";
+
+/**
+ * Where a block's coroutine runs: in a generator task's steps, or driven by
+ * an async function inside an async-function task's context (there an async
+ * body can be called in place; in a generator task it needs a task).
+ */
+export type BlockMode = "generator" | "async";
+
+/** Makes a block's coroutine for the task that runs it (its owner). */
+export type BlockCoroutine<T> = (owner: Task<unknown>, mode: BlockMode) => Coroutine<T>;
+
+// Assigned in Block's static block, where its #private state is reachable.
+let activateBlock: (block: Block<unknown>, eager: boolean) => boolean;
+let isDormant: (block: Block<unknown>) => boolean;
+
+const WAITING = 0; // dormant: nobody has waited on it yet
+const INLINE = 1; // running (or ran) inside its owner
+const STARTED = 2; // started as a task of its own
+
+/** The dormant task a block call returns (see the module doc). */
+class Block<T> extends Task<T> {
+  #coroutine: BlockCoroutine<T>;
+  /** Started as a task, it prefers the async driver (its body is an async function). */
+  #asyncBody: boolean;
+  #state = WAITING;
+  #owner: Task<unknown> | null = null;
+
+  constructor(
+    loop: EventLoop,
+    coroutine: BlockCoroutine<T>,
+    asyncBody: boolean,
+    label: string,
+  ) {
+    DORMANT.loop = loop;
+    super(null as never, DORMANT as TaskOptions);
+    DORMANT.loop = undefined;
+    this.#coroutine = coroutine;
+    this.#asyncBody = asyncBody;
+    if (loop.getDebug()) watchNeverAwaited(this, loop, label);
+  }
+
+  /** `yield*` from a task: the block runs inside it. */
+  override [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    if (this.#state === WAITING) {
+      const owner = currentTask();
+      if (owner !== null && owner.getLoop() === this.getLoop()) {
+        this.#state = INLINE;
+        this.#owner = owner;
+        forget(this);
+        // In a generator task's step, or inside an async driver (a nested block).
+        const mode: BlockMode = owner.getCoro() !== null || asyncSlot === null
+          ? "generator"
+          : "async";
+        return new InlineRun(this, this.#coroutine(owner, mode));
+      }
+      this.#start(false);
+    }
+    return super[Symbol.iterator]();
+  }
+
+  override then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    // deno-lint-ignore no-explicit-any
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    if (this.#state === WAITING) {
+      const owner = awaitingTask();
+      if (owner !== null && owner.getLoop() === this.getLoop()) {
+        // Awaited by an async-function task: run inside it, in its context.
+        this.#state = INLINE;
+        this.#owner = owner;
+        forget(this);
+        return drive(this, this.#coroutine(owner, "async")).then(onfulfilled, onrejected);
+      }
+      this.#start(false);
+    }
+    return super.then(onfulfilled, onrejected);
+  }
+
+  override catch<R = never>(
+    // deno-lint-ignore no-explicit-any
+    onrejected?: ((reason: any) => R | PromiseLike<R>) | null,
+  ): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  override finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onfinally);
+  }
+
+  override addDoneCallback(callback: (future: this) => unknown): void {
+    if (this.#state === WAITING) this.#start(false);
+    super.addDoneCallback(callback);
+  }
+
+  /**
+   * Dormant: it starts as a task and is cancelled before its first step,
+   * so nothing runs. Running inside its owner: the owner is asked to cancel
+   * (the block has no task of its own to stop).
+   */
+  override cancel(msg?: string): boolean {
+    if (this.#state === INLINE && !this.done()) return (this.#owner as Task<unknown>).cancel(msg);
+    if (this.#state === WAITING) this.#start(false);
+    return super.cancel(msg);
+  }
+
+  /** Starts the block as a task of its own (ensureFuture, gather, createTask, ...). */
+  #start(eager: boolean): void {
+    this.#state = STARTED;
+    forget(this);
+    const coroutine = this.#coroutine;
+    const run = this.#asyncBody && asyncSlot !== null
+      // An async body then runs in this task's context, as in an async caller.
+      ? () => plainDrive(coroutine(this as Task<unknown>, "async"))
+      : coroutine(this as Task<unknown>, "generator");
+    startTask(this as Task<unknown>, run, eager);
+  }
+
+  static {
+    activateBlock = (block, eager) => {
+      if (block.#state !== WAITING) return false;
+      block.#start(eager);
+      return true;
+    };
+    isDormant = (block) => block.#state === WAITING;
+  }
+}
+
+installActivate((future) => {
+  if (future instanceof Block) activateBlock(future, false);
+  return future;
+}, blockAsTask);
+
+/**
+ * `createTask(block)` and `TaskGroup.createTask(block)`: the block becomes
+ * that task. Returns null for anything that is not a block.
+ */
+export function blockAsTask(
+  value: unknown,
+  where: string,
+  options: { name?: string; eager?: boolean } | undefined,
+): Task<unknown> {
+  if (!(value instanceof Block)) {
+    throw new TypeError(
+      `${where}: 'coro' must be a coroutine, or a block of timeout(), taskGroup() or waitFor() not waited on yet, got ${value}; it is already a future: wait on it`,
+    );
+  }
+  if (!isDormant(value)) {
+    // Python: "cannot reuse already awaited coroutine".
+    throw new Error(`${where}: this ${value} was already waited on; a block runs once`);
+  }
+  if (options?.name !== undefined) value.setName(options.name);
+  activateBlock(value, options?.eager === true);
+  return value;
+}
+
+/** Makes a block: `coroutine` runs when something first waits on it. */
+export function makeBlock<T>(
+  loop: EventLoop,
+  coroutine: BlockCoroutine<T>,
+  asyncBody: boolean,
+  label: string,
+): Future<T> {
+  return new Block(loop, coroutine, asyncBody, label);
+}
+
+// ------------------------------------------------------------ running inline
+
+/** Ends the block's own future with what its inline coroutine ended with (already delivered). */
+function settle(block: Future<unknown>, failed: boolean, outcome: unknown): void {
+  if (block.done()) return;
+  if (!failed) resolveFuture(block, outcome);
+  else if (outcome instanceof CancelledError) cancelFutureWith(block, outcome);
+  else {
+    failFuture(block, outcome);
+    silence(block); // its owner received it
+  }
+}
+
+/**
+ * The iterator a generator task's `yield*` gets: the block's coroutine,
+ * passed through unchanged (so its waits are the task's), with the end
+ * noted on the block.
+ */
+class InlineRun<T> implements Iterator<Future<unknown>, T, unknown> {
+  #block: Future<T>;
+  #coro: Coroutine<T>;
+
+  constructor(block: Future<T>, coro: Coroutine<T>) {
+    this.#block = block;
+    this.#coro = coro;
+  }
+
+  next(value?: unknown): IteratorResult<Future<unknown>, T> {
+    let result: IteratorResult<unknown, T>;
+    try {
+      result = this.#coro.next(value);
+    } catch (error) {
+      settle(this.#block, true, error);
+      throw error;
+    }
+    if (result.done) settle(this.#block, false, result.value);
+    return result as IteratorResult<Future<unknown>, T>;
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    let result: IteratorResult<unknown, T>;
+    try {
+      result = this.#coro.throw(error);
+    } catch (thrown) {
+      settle(this.#block, true, thrown);
+      throw thrown;
+    }
+    if (result.done) settle(this.#block, false, result.value);
+    return result as IteratorResult<Future<unknown>, T>;
+  }
+
+  return(value: T): IteratorResult<Future<unknown>, T> {
+    const result = this.#coro.return(value);
+    if (result.done) settle(this.#block, false, result.value);
+    return result as IteratorResult<Future<unknown>, T>;
+  }
+}
+
+/** Runs a block's coroutine from an async function, ending the block's future with it. */
+function drive<T>(block: Future<T>, coro: Coroutine<T>): Promise<T> {
+  return driveCoroutine(coro).then(
+    (value) => {
+      settle(block, false, value);
+      return value;
+    },
+    (error) => {
+      settle(block, true, error);
+      throw error;
+    },
+  );
+}
+
+function plainDrive<T>(coro: Coroutine<T>): Promise<T> {
+  return driveCoroutine(coro);
+}
+
+/**
+ * What an async body returned, as something the block's coroutine can
+ * `yield*` when it runs in an async driver (mode "async"): a future as it
+ * is (one of the owner's waits), a promise as a BodyFollower (which the
+ * driver awaits directly: the body's own awaits are the owner's waits, so a
+ * cancellation reaches the body there, and the block still waits for the
+ * body to settle, as Python does), or a value.
+ */
+export function followBody<T>(loop: EventLoop, value: unknown): Future<T> {
+  if (value instanceof Future) return value as Future<T>;
+  if (
+    value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as PromiseLike<T>).then === "function"
+  ) {
+    return new BodyFollower<T>(loop, value as PromiseLike<T>);
+  }
+  const future = new Future<T>({ loop });
+  resolveFuture(future, value as T);
+  return future;
+}
+
+/** The promise of an async body, for the driver (see followBody). */
+class BodyFollower<T> extends Future<T> {
+  readonly promise: PromiseLike<T>;
+
+  constructor(loop: EventLoop, promise: PromiseLike<T>) {
+    super({ loop });
+    this.promise = promise;
+    markNotAWait(this);
+  }
+}
+
+installBodyPromise((future) => future instanceof BodyFollower ? future.promise : null);
+
+// ------------------------------------------------------------ the body's signal
+
+/**
+ * The `AbortSignal` a block gives a body that declares one, in place of
+ * its owner's own: it aborts when the block stops the body (the deadline
+ * passes, a child of the group fails) and when the owner is cancelled.
+ * The owner's signal would stay aborted for good after a deadline the
+ * owner lives on past (Python's `uncancel()` has no such thing to undo).
+ */
+export class BodySignal {
+  #controller = new AbortController();
+  #owner: AbortSignal;
+
+  constructor(owner: Task<unknown>) {
+    this.#owner = taskSignal(owner);
+    if (this.#owner.aborted) this.#controller.abort(this.#owner.reason);
+    else this.#owner.addEventListener("abort", this, { once: true });
+  }
+
+  /** The signal for the body. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The owner was cancelled. */
+  handleEvent(): void {
+    this.abort(this.#owner.reason);
+  }
+
+  /** Aborts the body's signal (once). */
+  abort(reason?: unknown): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason ?? cancelledError(undefined));
+  }
+
+  /** The block is over: stop following the owner. */
+  close(): void {
+    this.#owner.removeEventListener("abort", this);
+  }
+}
+
+// ------------------------------------------------------------ never awaited
+
+/**
+ * Debug mode: a block nobody ever waited on never ran; report it, as Python
+ * warns "coroutine ... was never awaited" (when it is collected, and at the
+ * latest when its loop closes).
+ */
+interface NeverAwaited {
+  loop: EventLoop;
+  message: string;
+}
+
+const neverAwaited = new Set<WeakRef<Block<unknown>>>();
+const refs = new WeakMap<Block<unknown>, WeakRef<Block<unknown>>>();
+const collected = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry<NeverAwaited>(({ loop, message }) => report(loop, message))
+  : null;
+
+function watchNeverAwaited(block: Block<unknown>, loop: EventLoop, label: string): void {
+  if (typeof WeakRef !== "function") return;
+  const stack = (new Error().stack ?? "").split("\n").slice(3).join("\n");
+  const message = `${label} was never awaited, so its block never ran` +
+    (stack ? `; it was made at\n${stack}` : "");
+  const ref = new WeakRef(block);
+  neverAwaited.add(ref);
+  refs.set(block, ref);
+  collected?.register(block, { loop, message }, block);
+  messages.set(block, message);
+}
+
+const messages = new WeakMap<Block<unknown>, string>();
+
+function forget(block: Block<unknown>): void {
+  const ref = refs.get(block);
+  if (ref === undefined) return;
+  neverAwaited.delete(ref);
+  refs.delete(block);
+  collected?.unregister(block);
+}
+
+function report(loop: EventLoop, message: string): void {
+  loop.callExceptionHandler({ message });
+}
+
+const previousClosing = hooks.loopClosing;
+hooks.loopClosing = (loop) => {
+  for (const ref of [...neverAwaited]) {
+    const block = ref.deref();
+    if (block === undefined) {
+      neverAwaited.delete(ref);
+      continue;
+    }
+    if (block.getLoop() !== loop) continue;
+    const message = messages.get(block) as string;
+    forget(block);
+    report(loop, message);
+  }
+  previousClosing(loop);
+};
