@@ -55,9 +55,9 @@ export let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => vo
  * microtasks (it was just started or woken): the loop's next entry waits
  * until the task reaches its next wait ({@linkcode releaseLoop}).
  */
-export let holdLoop: (loop: EventLoop, task: object) => void;
-/** The task of {@linkcode holdLoop} reached its next wait, or finished. */
-export let releaseLoop: (loop: EventLoop, task: object) => void;
+export let holdLoop: (loop: EventLoop) => number;
+/** A task of {@linkcode holdLoop} (which returned `epoch`) reached its next wait, or finished. */
+export let releaseLoop: (loop: EventLoop, epoch: number) => void;
 /** Schedules `fn(arg)` at loop time `when` on the loop's timer heap (no argument array). */
 export let scheduleTimer: <A>(
   loop: EventLoop,
@@ -148,6 +148,11 @@ export let cancelFuture: (
   msg: string | undefined,
   inline?: boolean,
 ) => void;
+/**
+ * `future.cancel(error.message)` of a plain Future, with the CancelledError
+ * made already (a task shares it with its signal's abort); false if done.
+ */
+export let cancelFutureAs: (future: Future<unknown>, error: CancelledError) => boolean;
 /** Marks a future's exception as retrieved without reading it. */
 export let silence: (future: Future<unknown>) => void;
 /** A failed future's exception, without marking it retrieved (undefined otherwise). */
@@ -182,6 +187,7 @@ export function installFutureInternals(x: {
   cancelledErrorOf: typeof cancelledErrorOf;
   cancelledErrorForResults: typeof cancelledErrorForResults;
   cancelFuture: typeof cancelFuture;
+  cancelFutureAs: typeof cancelFutureAs;
   silence: typeof silence;
   peekFailure: typeof peekFailure;
   setTaskWaker: typeof setTaskWaker;
@@ -201,6 +207,7 @@ export function installFutureInternals(x: {
     cancelledErrorOf,
     cancelledErrorForResults,
     cancelFuture,
+    cancelFutureAs,
     silence,
     peekFailure,
     setTaskWaker,

@@ -86,11 +86,11 @@ const SHRINK_ABOVE = 4096 - 1; // a ring mask above which a mostly empty ring sh
 const STARVE_MS = 10;
 const BURST_CHECK_EVERY = 64; // iterations between two reads of the real clock
 /**
- * How many microtask turns the loop waits for a resumed async-function task
- * to reach its next wait (see #awaitHeld): an `await` of a library future
- * takes three or four, a return through nested async functions a few more.
+ * Microtask turns a probe waits for resumed async-function tasks to reach
+ * their next wait (an `await` of a library future takes three or four);
+ * after that the watchdog macrotask resumes the loop (see #startWaiting).
  */
-const HELD_TURNS = 64;
+const PROBE_TURNS = 64;
 
 /** Real elapsed time for the starvation guard (never a virtual clock's), read at call time. */
 function realNow(): number {
@@ -102,8 +102,8 @@ const MIN_TIMERS_TO_COMPACT = 100;
 const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
-let holdLoop: (loop: EventLoop, task: object) => void;
-let releaseLoop: (loop: EventLoop, task: object) => void;
+let holdLoop: (loop: EventLoop) => number;
+let releaseLoop: (loop: EventLoop, epoch: number) => void;
 let scheduleTimer: <A>(
   loop: EventLoop,
   when: number,
@@ -173,16 +173,35 @@ export class EventLoop {
   #iterationNow = NaN;
   #runJob = () => this.#runOnce();
   /**
-   * Async-function tasks resumed (or started) by this iteration that have
-   * not reached their next wait yet: their continuation is the rest of
-   * their step, and runs on host microtasks (see #awaitHeld).
+   * How many async-function tasks resumed (or started) by this loop have not
+   * reached their next wait yet: their continuation is the rest of their
+   * step, and runs on host microtasks (see #startWaiting). Each task keeps
+   * a bit saying it is counted, and the parity of #heldEpoch it was counted in.
    */
-  #held = new Set<object>();
+  #heldCount = 0;
+  /** Bumped when the loop stops waiting for tasks stuck on something foreign. */
+  #heldEpoch = 0;
   /** Entries of a paused iteration still to run (0: no iteration is paused). */
   #remaining = 0;
-  /** Microtask turns spent waiting for the held tasks. */
-  #heldTurns = 0;
-  #checkHeld = () => this.#awaitHeld();
+  /** Waiting for held tasks (an iteration paused, or the next one held back). */
+  #waiting = false;
+  /** A probe (#checkHeld) is queued. */
+  #probing = false;
+  #probeTurns = 0;
+  #probe = () => this.#checkHeld();
+  /** A macrotask is on its way to end a wait that microtasks cannot end (see #startWaiting). */
+  #watchdogPosted = false;
+  #onWatchdog = () => {
+    this.#watchdogPosted = false;
+    if (!this.#waiting) return;
+    if (this.#heldCount !== 0) {
+      // Every microtask has run and a held task still has not reached a
+      // wait of ours: it awaits something foreign (a fetch). Go on without it.
+      this.#heldCount = 0;
+      this.#heldEpoch++;
+    }
+    this.#stopWaiting();
+  };
 
   #timers = new Heap<TimerHandle>(timerLess);
   #cancelledTimers = 0;
@@ -633,8 +652,7 @@ export class EventLoop {
     if (this.#remaining > 0) {
       // Paused after an entry that resumed an async-function task: the rest
       // of the iteration waits for it, at the same loop time (#iterationNow is kept).
-      this.#jobQueued = true;
-      queueMicrotask(this.#checkHeld);
+      this.#startWaiting();
       return;
     }
     this.#iterationNow = NaN;
@@ -643,12 +661,11 @@ export class EventLoop {
       this.#stopRequested = false;
       this.#stopRun?.();
     }
-    if (this.#held.size !== 0) {
+    if (this.#heldCount !== 0) {
       // The last entries resumed async tasks: the next iteration comes once
       // they have reached their next wait, as in Python, where their step
       // would have run to it inside this iteration.
-      this.#jobQueued = true;
-      queueMicrotask(this.#checkHeld);
+      this.#startWaiting();
     } else if (this.#count > 0) {
       if (++this.#burstIterations >= BURST_CHECK_EVERY && this.#burstTooLong()) this.#yieldToHost();
       else this.#queueJob();
@@ -659,26 +676,57 @@ export class EventLoop {
   }
 
   /**
-   * Waits, one microtask turn at a time, for the held async-function tasks
-   * to reach their next wait (they leave #held then); then resumes the
-   * paused iteration, or starts the next one. A task that awaits something
-   * foreign (a fetch) never gets there by itself: after HELD_TURNS turns
-   * the loop goes on without it, as if its step had ended.
+   * Waits for the held async-function tasks to reach their next wait (each
+   * leaves the count then, see #release). A probe looks once per microtask
+   * turn, its turns interleaved with the tasks' own, and resumes the loop
+   * when none is left; it is queued from here, the root context, and queues
+   * itself again from there (cheaper than queueing from a task's context).
+   * A task that awaits something foreign (a fetch) never gets there by
+   * itself; a macrotask comes only after every microtask has run, so if one
+   * arrives while the loop still waits, the loop goes on without it, as if
+   * its step had ended. At most one such macrotask is on its way at a time.
    */
-  #awaitHeld(): void {
-    if (this.#held.size !== 0) {
-      if (++this.#heldTurns < HELD_TURNS) {
-        queueMicrotask(this.#checkHeld);
-        return;
-      }
-      this.#held.clear();
+  #startWaiting(): void {
+    this.#jobQueued = true; // nothing else may start an iteration meanwhile
+    this.#waiting = true;
+    this.#probeTurns = 0;
+    if (!this.#probing) {
+      this.#probing = true;
+      queueMicrotask(this.#probe);
     }
-    this.#heldTurns = 0;
-    this.#jobQueued = false;
-    if (this.#remaining > 0 || this.#count > 0) {
-      this.#jobQueued = true;
-      this.#runOnce();
+    if (!this.#watchdogPosted) {
+      this.#watchdogPosted = true;
+      postMacrotask(this.#onWatchdog);
     }
+  }
+
+  #checkHeld(): void {
+    if (!this.#waiting) {
+      this.#probing = false;
+      return;
+    }
+    if (this.#heldCount !== 0) {
+      // Polling for ever would starve the watchdog: after PROBE_TURNS turns
+      // the macrotask takes over (it resumes the loop, or gives up).
+      if (++this.#probeTurns < PROBE_TURNS) queueMicrotask(this.#probe);
+      else this.#probing = false;
+      return;
+    }
+    this.#probing = false;
+    this.#stopWaiting();
+  }
+
+  /** A held task (counted in `epoch`) reached its next wait, or finished. */
+  #release(epoch: number): void {
+    // Not counted any more if the loop gave up on it meanwhile (the epoch moved on).
+    if (((epoch ^ this.#heldEpoch) & 1) === 0 && this.#heldCount > 0) this.#heldCount--;
+  }
+
+  #stopWaiting(): void {
+    this.#waiting = false;
+    // Always an iteration: a timer may have fired meanwhile, its job held back.
+    this.#jobQueued = true;
+    this.#runOnce();
   }
 
   /**
@@ -728,7 +776,6 @@ export class EventLoop {
       if (this.#timers.size > 0) this.#collectDueTimers();
       n = this.#count;
     }
-    const held = this.#held;
     if (this.#debug) {
       this.#runDebug(n);
     } else {
@@ -750,14 +797,14 @@ export class EventLoop {
             this.#head = (this.#head + 1) & this.#mask;
             this.#count--;
             fn(a, b);
-            if (held.size !== 0 && n > 0) {
+            if (this.#heldCount !== 0 && n > 0) {
               this.#remaining = n;
               return;
             }
           }
         } catch (error) {
           this.#reportCallbackError(error, fn, a, b);
-          if (held.size !== 0 && n > 0) {
+          if (this.#heldCount !== 0 && n > 0) {
             this.#remaining = n;
             return;
           }
@@ -790,7 +837,7 @@ export class EventLoop {
           ...(fn === runHandle ? { handle: a as Handle } : {}),
         });
       }
-      if (this.#held.size !== 0 && n > 0) {
+      if (this.#heldCount !== 0 && n > 0) {
         this.#remaining = n;
         return;
       }
@@ -888,8 +935,11 @@ export class EventLoop {
 
   static {
     pushEntry = (loop, fn, a, b) => loop.#push(fn, a, b);
-    holdLoop = (loop, task) => loop.#held.add(task);
-    releaseLoop = (loop, task) => loop.#held.delete(task);
+    holdLoop = (loop) => {
+      loop.#heldCount++;
+      return loop.#heldEpoch;
+    };
+    releaseLoop = (loop, epoch) => loop.#release(epoch);
     scheduleTimer = (loop, when, fn, arg) => {
       loop.#checkOpen();
       return loop.#insertTimer(makeTimer(when, fn, arg));

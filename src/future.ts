@@ -609,6 +609,13 @@ export class Future<T> implements PromiseLike<T> {
       cancelFuture: (future, msg, inline) => {
         if ((future.#flags & STATE) === PENDING) future.#finish(CANCELLED, msg, inline);
       },
+      cancelFutureAs: (future, error) => {
+        // As cancel(error.message), with that very error made already: every
+        // retriever gets it (cancel(msg) would make one later, with the same message).
+        if ((future.#flags & STATE) !== PENDING) return false;
+        future.#finish(CANCELLED, error);
+        return true;
+      },
       ownTimer: (future, timer) => {
         future.#flags |= OWNS_TIMER;
         future.#value = timer;

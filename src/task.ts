@@ -12,6 +12,7 @@ import {
   blockAsTask,
   bodyPromise,
   cancelFuture,
+  cancelFutureAs,
   cancelFutureWith,
   cancelledErrorOf,
   DORMANT,
@@ -113,7 +114,11 @@ const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next st
 const IN_CONTEXT = 8;
 /** Someone outside the package was given the task's signal (task.signal, or the function's argument). */
 const SIGNAL_SEEN = 16;
-const REQUEST_SHIFT = 5; // the count of cancel requests sits above the flags
+/** The loop waits for this async task to reach its next wait (see holdLoop). */
+const HELD = 32;
+/** The parity of the loop's hold epoch when HELD was set. */
+const HELD_EPOCH = 64;
+const REQUEST_SHIFT = 7; // the count of cancel requests sits above the flags
 const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
@@ -321,8 +326,13 @@ export class Task<T> extends Future<T> {
       }
     } else if (this.#coro === null) {
       // A started async-function task in the host's context: cancel every
-      // future it awaits (Python's `_fut_waiter.cancel(msg)`).
-      cancelled = this.#cancelWaits(msg);
+      // future it awaits (Python's `_fut_waiter.cancel(msg)`). The error the
+      // signal aborts with is made once and serves the plain futures too
+      // (an error costs microseconds to make).
+      if (abort && controller !== null && !controller.signal.aborted) {
+        reason = cancelledError(msg, undefined, this.getLoop().getDebug());
+      }
+      cancelled = this.#cancelWaits(msg, reason);
     } else {
       // (A done waiter is not asked: cancel() on a failed future marks its
       // exception retrieved, and this task's cancellation would then hide it.)
@@ -590,7 +600,7 @@ export class Task<T> extends Future<T> {
     if (value === FOLLOWED) {
       // A native promise, followed in the context. Until the function
       // reaches its first wait, the rest of this step runs on microtasks.
-      holdLoop(this.getLoop(), this);
+      this.#hold();
       return null;
     }
     if (isGenerator(value) || value instanceof Future) {
@@ -631,7 +641,12 @@ export class Task<T> extends Future<T> {
   /** An async task's promise settled. */
   #asyncSettled(rejected: boolean, value: unknown): void {
     if (this.done()) return;
-    if ((this.#bits & IN_CONTEXT) !== 0) releaseLoop(this.getLoop(), this);
+    this.#finishAsync(rejected, value);
+    // Last: the loop may go on at once, and it must find the task done.
+    this.#release();
+  }
+
+  #finishAsync(rejected: boolean, value: unknown): void {
     this.#waitingOn = null; // waits it left behind are not its own any more
     if (!rejected) {
       if (
@@ -704,6 +719,20 @@ export class Task<T> extends Future<T> {
     }
   }
 
+  /** Woken or started: the loop waits for the rest of this step (see holdLoop). */
+  #hold(): void {
+    if ((this.#bits & HELD) !== 0) return;
+    const epoch = holdLoop(this.getLoop());
+    this.#bits = (this.#bits & ~HELD_EPOCH) | HELD | ((epoch & 1) !== 0 ? HELD_EPOCH : 0);
+  }
+
+  #release(): void {
+    const bits = this.#bits;
+    if ((bits & HELD) === 0) return;
+    this.#bits = bits & ~HELD;
+    releaseLoop(this.getLoop(), (bits & HELD_EPOCH) !== 0 ? 1 : 0);
+  }
+
   #hasPendingWait(): boolean {
     const waits = this.#waitingOn;
     if (waits === null) return false;
@@ -713,13 +742,13 @@ export class Task<T> extends Future<T> {
   }
 
   /** Cancels every pending wait (Python's `_fut_waiter.cancel(msg)`); whether any was cancelled. */
-  #cancelWaits(msg: string | undefined): boolean {
+  #cancelWaits(msg: string | undefined, reason: CancelledError | null): boolean {
     const waits = this.#waitingOn;
     if (waits === null) return false;
-    if (waits instanceof Future) return !waits.done() && waits.cancel(msg);
+    if (waits instanceof Future) return cancelWait(waits, msg, reason);
     let cancelled = false;
     for (const wait of [...waits]) {
-      if (!wait.done() && wait.cancel(msg)) cancelled = true;
+      if (cancelWait(wait, msg, reason)) cancelled = true;
     }
     return cancelled;
   }
@@ -841,23 +870,24 @@ export class Task<T> extends Future<T> {
         return task as Task<unknown>;
       },
       addAsyncWait: (task, future) => {
-        releaseLoop(task.getLoop(), task); // its step ends here, waiting on `future`
         // A zero-delay sleep is a bare yield, as in #step: a cancel request
         // is delivered by the flag at the wake-up, not by cancelling it.
-        if (isYieldOnce(future)) return;
-        task.#addWait(future);
-        // Python's step ends so: a request made while the task ran cancels
-        // the future it now waits on.
-        if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
-          task.#bits &= ~MUST_CANCEL;
+        if (!isYieldOnce(future)) {
+          task.#addWait(future);
+          // Python's step ends so: a request made while the task ran cancels
+          // the future it now waits on.
+          if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
+            task.#bits &= ~MUST_CANCEL;
+          }
         }
+        task.#release(); // its step ends here, waiting on `future`; the loop may go on now
       },
       asyncWaitDone: (task, future) => {
         task.#removeWait(future);
         if (task.done() || task.#coro !== null || (task.#bits & IN_CONTEXT) === 0) return undefined;
         // Woken: the rest of its step runs on the microtasks that follow this
         // entry, and the loop waits for it (unless other waits still hold it).
-        if (!task.#hasPendingWait()) holdLoop(task.getLoop(), task);
+        if (!task.#hasPendingWait()) task.#hold();
         if ((task.#bits & MUST_CANCEL) === 0) return undefined;
         // As wakeTask: the future's own CancelledError, else a new one; a
         // plain failure is left unread (so it is reported).
@@ -936,6 +966,17 @@ async function drive<T>(coro: Iterator<unknown, T, unknown>): Promise<T> {
     result = failed ? coro.throw!(error) : coro.next();
   }
   return result.value;
+}
+
+/** `wait.cancel(msg)`; a plain Future takes the error already made for it, when there is one. */
+function cancelWait(
+  wait: Future<unknown>,
+  msg: string | undefined,
+  reason: CancelledError | null,
+): boolean {
+  if (wait.done()) return false;
+  if (reason !== null && wait.constructor === Future) return cancelFutureAs(wait, reason);
+  return wait.cancel(msg);
 }
 
 /** Several waits of an async-function task (`Promise.all` over futures). */

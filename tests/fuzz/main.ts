@@ -17,6 +17,7 @@
  *   --no-cancel-messages  compare CancelledError messages as plain `Cancelled`
  *   --style S           generator (default) or async: every task an async function that passes
  *                       no signal anywhere, compared through projection() (see below)
+ *   --exact             with --style async: compare the traces line for line instead
  *   --only invariants|differential   run one half
  *   --no-python         the invariant half only
  *   --python PATH       use this interpreter
@@ -58,6 +59,7 @@ interface Args {
   pending: boolean;
   quiet: boolean;
   style: Style;
+  exact: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -72,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     pending: false,
     quiet: false,
     style: "generator",
+    exact: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -139,6 +142,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--quiet":
         args.quiet = true;
+        break;
+      case "--exact":
+        args.exact = true;
         break;
       case "--style": {
         const v = value();
@@ -230,7 +236,7 @@ export function projection(trace: string[]): string[] {
 /** The trace as the chosen style compares it. */
 function compared(trace: string[], args: Args): string[] {
   const lines = normalise(trace, args.cancelMessages);
-  return args.style === "async" ? projection(lines) : lines;
+  return args.style === "async" && !args.exact ? projection(lines) : lines;
 }
 
 // ------------------------------------------------------------ progress
