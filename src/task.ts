@@ -679,13 +679,20 @@ export class Task<T> extends Future<T> {
     }
   }
 
-  /** Whether `error` is this task's signal aborting: its reason, or an AbortError after it aborted. */
+  /**
+   * Whether `error` is this task's signal aborting: its reason, a host's
+   * copy of it (workerd's `fetch` rejects with a new Error of the reason's
+   * name and message), or an AbortError after it aborted.
+   */
   #isOwnAbort(error: unknown): boolean {
     const state = this.#signal;
     if (state === null || typeof state !== "object" || !state.signal.aborted) return false;
-    return error === state.signal.reason ||
-      (error instanceof Error || error instanceof DOMExceptionOrError) &&
-        (error as Error).name === "AbortError";
+    const reason = state.signal.reason;
+    if (error === reason) return true;
+    if (!(error instanceof Error || error instanceof DOMExceptionOrError)) return false;
+    const { name, message } = error as Error;
+    return name === "AbortError" ||
+      reason instanceof Error && name === reason.name && message === reason.message;
   }
 
   // ------------------------------------------------- async-function waits

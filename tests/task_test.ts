@@ -1238,6 +1238,11 @@ Deno.test("async task: after a cancel request, rejecting with the cancellation e
     const [name, reason] of [
       ["the signal's reason (fetch rethrows it)", (signal: AbortSignal) => signal.reason],
       ["an AbortError", () => new DOMException("The operation was aborted", "AbortError")],
+      // workerd's fetch rejects with a new Error of the reason's name and message.
+      ["a host's copy of the signal's reason", (signal: AbortSignal) => {
+        const reason = signal.reason as Error;
+        return Object.assign(new Error(reason.message), { name: reason.name });
+      }],
     ] as const
   ) {
     await t.step(name, async () => {
