@@ -1,11 +1,11 @@
 /**
- * How timeout() and taskGroup() run the body they are given. Private to
- * the package.
+ * How a block (see _block.ts) runs a body that a generator task cannot run
+ * inline. Private to the package.
  *
- * A generator function runs inline, inside the task that owns the scope
- * (as Python's `async with` block runs in the enclosing task), so a
- * cancellation of that task is thrown straight into the body. Anything
- * else (an async function, a plain function) runs as a child task started
+ * A generator function runs inline, inside the task that owns the block
+ * (as Python's `async with` block runs in the enclosing task), and so does
+ * an async function inside an async-function task (in its context). An
+ * async function inside a generator task runs as a child task started
  * eagerly, which the owning task waits on: cancelling the owner cancels
  * the child (its signal aborts), and the owner keeps waiting until the
  * body has really finished.

@@ -220,12 +220,6 @@ export function installFutureInternals(x: {
 // ------------------------------------------------------------ tasks
 
 /**
- * Makes a task's waiters resume inline when it finishes: for tasks that stand
- * for a coroutine Python would run inside the awaiting task (waitFor).
- */
-export let markInlineWake: (task: Task<unknown>) => void;
-
-/**
  * Passed as a Task's options (after setting `loop`) by the package's blocks:
  * the task is made dormant, not started, registered or numbered; see
  * {@linkcode startTask}.
@@ -328,7 +322,6 @@ export let pendingCancelMessage: (future: Future<unknown>) => string | undefined
 export function installTaskInternals(x: {
   newTask: typeof newTask;
   pendingCancelMessage: typeof pendingCancelMessage;
-  markInlineWake: typeof markInlineWake;
   startTask: typeof startTask;
   cancelQuietly: typeof cancelQuietly;
   taskSignal: typeof taskSignal;
@@ -341,7 +334,6 @@ export function installTaskInternals(x: {
   ({
     newTask,
     pendingCancelMessage,
-    markInlineWake,
     startTask,
     cancelQuietly,
     taskSignal,

@@ -104,21 +104,20 @@ let taskWhere = "Cannot create Task";
 
 // Task.#bits
 const NATIVE = 1; // #coro is a native generator: resume it through the builtins
-const INLINE_WAKE = 2; // waiters resume inline when the task finishes (see waitFor)
-const MUST_CANCEL = 4; // throw CancelledError into the coroutine at its next step
+const MUST_CANCEL = 2; // throw CancelledError into the coroutine at its next step
 /**
  * An async function runs in the host's async context holding this task, so
  * every library future it awaits is one of its waits (see "async-function
  * tasks" below).
  */
-const IN_CONTEXT = 8;
+const IN_CONTEXT = 4;
 /** Someone outside the package was given the task's signal (task.signal, or the function's argument). */
-const SIGNAL_SEEN = 16;
+const SIGNAL_SEEN = 8;
 /** The loop waits for this async task to reach its next wait (see holdLoop). */
-const HELD = 32;
+const HELD = 16;
 /** The parity of the loop's hold epoch when HELD was set. */
-const HELD_EPOCH = 64;
-const REQUEST_SHIFT = 7; // the count of cancel requests sits above the flags
+const HELD_EPOCH = 32;
+const REQUEST_SHIFT = 6; // the count of cancel requests sits above the flags
 const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
@@ -194,7 +193,7 @@ export class Task<T> extends Future<T> {
   // many tasks pays for (see the memory benchmark).
   /** The generator; before the first step, possibly the function to call. */
   #coro: Coroutine<T> | ((signal: AbortSignal) => unknown) | null = null;
-  /** NATIVE | INLINE_WAKE | MUST_CANCEL, and the count of cancel requests above them. */
+  /** The flags above, and the count of cancel requests above them. */
   #bits = 0;
   /**
    * The future a generator task waits on. A started async-function task's
@@ -534,7 +533,7 @@ export class Task<T> extends Future<T> {
         // `super().cancel(msg=self._cancel_message)`.
         this.#bits &= ~MUST_CANCEL;
         this.#unlink();
-        cancelFuture(this, this.#cancelMessage, (this.#bits & INLINE_WAKE) !== 0);
+        cancelFuture(this, this.#cancelMessage);
       } else {
         this.#resolve(result.value);
       }
@@ -657,7 +656,7 @@ export class Task<T> extends Future<T> {
         // with `_must_cancel` when the coroutine returns, it ends cancelled.
         this.#bits &= ~MUST_CANCEL;
         this.#unlink();
-        cancelFuture(this, this.#cancelMessage, (this.#bits & INLINE_WAKE) !== 0);
+        cancelFuture(this, this.#cancelMessage);
         return;
       }
       // A result stands after a cancel request it saw (it swallowed the
@@ -762,15 +761,14 @@ export class Task<T> extends Future<T> {
 
   #resolve(value: T): void {
     this.#unlink();
-    resolveFuture(this, value, (this.#bits & INLINE_WAKE) !== 0);
+    resolveFuture(this, value);
   }
 
   #finishWithError(thrown: unknown): void {
     this.#unlink();
     // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
-    const inline = (this.#bits & INLINE_WAKE) !== 0;
-    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown, inline);
-    else failFuture(this, thrown, inline);
+    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown);
+    else failFuture(this, thrown);
   }
 
   #makeCancelledError(): CancelledError {
@@ -831,9 +829,6 @@ export class Task<T> extends Future<T> {
       newTask,
       pendingCancelMessage: (future) =>
         future instanceof Task ? (future as Task<unknown>).#cancelMessage : undefined,
-      markInlineWake: (task) => {
-        task.#bits |= INLINE_WAKE;
-      },
       taskSignal: (task) => task.#ownSignal(),
       driveCoroutine: drive,
       cancelQuietly: (task) => {
@@ -1117,9 +1112,10 @@ export function createTask<T>(coro: TaskCoroutine<T> | Future<T>, options?: Task
 }
 
 /**
- * The task whose step is running, or `null` outside any task. Reliable in
- * generator coroutines; in an async function it is only set until the
- * first `await`.
+ * The task whose step is running, or `null` outside any task. In an async
+ * function it stays right across awaits where the host has an async
+ * context (see the README's "Runs on"); elsewhere only until the first
+ * `await`.
  *
  * Equivalent to Python's `asyncio.current_task()`.
  *

@@ -363,23 +363,24 @@ export class TaskGroup {
  * failed meanwhile; the task that waited for it then gets its
  * `CancelledError` at its next wait, as in Python).
  *
- * The body may be a generator function (it runs inside the group's task,
- * so a cancellation is thrown at its current `yield*`) or an async function
- * (it runs as a child task; `signal` aborts when it should stop). Children
- * are started with `group.createTask(coro, { name })` in either style.
- *
- * The body starts at once, within the caller's step (the group's task
- * starts eagerly), and a caller waiting with `yield*` resumes in the same
- * loop iteration as after Python's `async with` block.
+ * Like a coroutine, the returned future does nothing until it is first
+ * waited on, and then runs inside the task that waits on it (`yield*` in a
+ * generator task, `await` in an async-function task where the host has an
+ * async context): that task is the group's parent, as in Python's
+ * `async with TaskGroup()`, cancelled when a child fails and un-cancelled
+ * when the group exits. Handed to `gather`, `createTask` or any other
+ * function that takes futures, it runs as a task of its own. The body may
+ * be a generator function or an async function; its `signal` (a signal of
+ * its own) aborts when the group cancels it. An async body inside a
+ * generator task runs as a child task. Children are started with
+ * `group.createTask(coro, { name })` in either style.
  *
  * Equivalent to Python's `async with asyncio.TaskGroup() as tg:`, with the
- * block passed as a function and its result returned. The block runs in a
- * task of its own (the returned future), which is the group's parent task;
- * a cancellation of the caller reaches the group through it.
+ * block passed as a function and its result returned.
  *
  * @typeParam T The body's result type.
  * @param body A generator function or an async function, called with `(group, signal)`.
- * @returns A future (a task) of the body's result.
+ * @returns A future of the body's result, started when first waited on.
  * @throws {TypeError} If `body` is not a function.
  *
  * @example The first failure cancels the others

@@ -71,10 +71,9 @@ export interface Timeout {
 
 /**
  * The body of {@linkcode timeout} and {@linkcode timeoutAt}: a generator
- * function (it runs inside the task the call returns, with full
- * cancellation semantics) or an async function (it runs as a child task
- * whose `signal` aborts when the deadline passes). It receives the task's
- * `AbortSignal` and the {@linkcode Timeout}.
+ * function or an async function, run inside the task that waits on the
+ * call. It receives an `AbortSignal` that aborts when the deadline passes
+ * (or the task is cancelled), and the {@linkcode Timeout}.
  *
  * @typeParam T The body's result type.
  */
@@ -136,17 +135,26 @@ class TimeoutView implements Timeout {
 }
 
 /**
- * Runs `body` and cancels it if it has not finished `ms` milliseconds from
- * now; the returned future then fails with {@linkcode TimeoutError} whose
- * `cause` is the {@linkcode CancelledError} that stopped the body. `null`
- * never expires; `0` or less expires at the next loop iteration.
+ * Runs `body` and cancels it if it has not finished `ms` milliseconds after
+ * it started; the returned future then fails with {@linkcode TimeoutError}
+ * whose `cause` is the {@linkcode CancelledError} that stopped the body.
+ * `null` never expires; `0` or less expires at the next loop iteration.
  *
- * The body is called with `(signal, scope)`. A generator function runs
- * inside the task this call returns: on expiry {@linkcode CancelledError}
- * is thrown at its current `yield*` (its `finally` blocks run, and it may
- * even catch it and return a value, which then stands). An async function
- * runs as a child task: its `signal` aborts on expiry, and the call waits
- * for it to settle. The deadline can be read and moved through `scope`.
+ * Like a coroutine, the returned future does nothing until it is first
+ * waited on, and then runs inside the task that waits on it: `yield*` in a
+ * generator task, `await` in an async-function task (where the host has
+ * an async context). That task is the timeout's own, as in Python's
+ * `async with`: `currentTask()` in the body, and the task the deadline
+ * cancels; on expiry {@linkcode CancelledError} is raised at the body's
+ * current wait (its `finally` blocks run, and it may even catch it and
+ * return a value, which then stands). Handed to `gather`, `createTask` or
+ * any other function that takes futures, it runs as a task of its own,
+ * scheduled like a new task. The deadline counts from the start.
+ *
+ * The body is called with `(signal, scope)`: a signal of its own, which
+ * aborts at the deadline and when the waiting task is cancelled, and the
+ * scope, to read and move the deadline. An async body inside a generator
+ * task runs as a child task, which the call waits for.
  *
  * Cancellation is told apart as in Python's `asyncio.timeout()`: only a
  * cancellation that the deadline caused becomes a `TimeoutError`; if the
@@ -154,20 +162,13 @@ class TimeoutView implements Timeout {
  * `CancelledError`. A deadline that passes while the body is already
  * failing with another error leaves that error as it is.
  *
- * The body starts at once, within the caller's step (the task starts
- * eagerly), and a caller waiting with `yield*` resumes in the same loop
- * iteration as after Python's `async with` block.
- *
  * Equivalent to Python's `async with asyncio.timeout(delay)`, with the
- * delay in milliseconds and the block passed as a function. Unlike the
- * context manager, the block runs in a task of its own (the returned
- * future), so `currentTask()` inside a generator body is that task, and
- * a cancellation of the caller reaches the body through it.
+ * delay in milliseconds and the block passed as a function.
  *
  * @typeParam T The body's result type.
  * @param ms The delay in milliseconds, or `null` for no deadline.
  * @param body A generator function or an async function, called with `(signal, scope)`.
- * @returns A future (a task) of the body's result.
+ * @returns A future of the body's result, started when first waited on.
  * @throws {TypeError} If `ms` is neither a number nor `null`, or `body` is not a function.
  * @throws {RangeError} If `ms` is NaN.
  *
@@ -231,7 +232,7 @@ export function timeout<T>(ms: number | null, body: TimeoutBody<T>): Future<T> {
  * @typeParam T The body's result type.
  * @param whenMs The deadline in loop time (ms), or `null`.
  * @param body A generator function or an async function, called with `(signal, scope)`.
- * @returns A future (a task) of the body's result.
+ * @returns A future of the body's result, started when first waited on.
  * @throws {TypeError} If `whenMs` is neither a number nor `null`, or `body` is not a function.
  * @throws {RangeError} If `whenMs` is NaN.
  *

@@ -27,15 +27,22 @@ import { checkTime, isGenerator } from "./_validate.ts";
  * `timeoutMs <= 0` times out at once unless `aw` is already done; `null`
  * waits forever.
  *
- * A generator object runs inside the waitFor task itself (as Python awaits
- * a coroutine); other awaitables go through {@linkcode ensureFuture}.
+ * Like Python's `wait_for` coroutine, the returned future does nothing
+ * until it is first waited on, and runs inside the task that waits on it
+ * (`yield*`, or `await` in an async-function task); the deadline counts
+ * from then. Handed to `gather`, `createTask` or any other function that
+ * takes futures, it runs as a task of its own, in order with the others. A
+ * coroutine runs inside that task too, as Python awaits it: a generator or
+ * generator function, and in an async-function task an async function (or
+ * the promise it returned); anything else is waited on as a future
+ * ({@linkcode ensureFuture}).
  *
  * Equivalent to Python 3.12+'s `asyncio.wait_for()`, in milliseconds.
  *
  * @typeParam T The result type.
  * @param aw What to wait for.
  * @param timeoutMs The deadline in milliseconds, or `null` for none.
- * @returns A future (a task) of the result.
+ * @returns A future of the result, started when first waited on.
  * @throws {TypeError} If `aw` is not awaitable or `timeoutMs` is neither a number nor `null`.
  * @throws {RangeError} If `timeoutMs` is NaN.
  *
