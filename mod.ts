@@ -52,6 +52,7 @@ export * from "./src/shield.ts";
 export * from "./src/sleep.ts";
 export * from "./src/staggered_race.ts";
 export * from "./src/task.ts";
+export * from "./src/task_factory.ts";
 export * from "./src/task_group.ts";
 export * from "./src/timeout.ts";
 export * from "./src/wait.ts";

@@ -174,7 +174,7 @@ test("a cancelled TimerHandle never runs", async () => {
   loop.close();
 });
 
-test("createTask runs the first step in a later iteration; eager runs it at once", async () => {
+test("createTask runs the first step in a later iteration; eagerStart runs it at once", async () => {
   const log: string[] = [];
   await virtual(function* () {
     asyncio.createTask(function* () {
@@ -182,7 +182,7 @@ test("createTask runs the first step in a later iteration; eager runs it at once
     });
     asyncio.createTask(function* () {
       log.push("eager");
-    }, { eager: true });
+    }, { eagerStart: true });
     log.push("after create");
     yield* asyncio.sleep(0);
   });

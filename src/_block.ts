@@ -43,6 +43,7 @@ import {
   markNotAWait,
   resolveFuture,
   silence,
+  spawnTask,
   startTask,
   taskSignal,
 } from "./_internal.ts";
@@ -188,7 +189,7 @@ installActivate((future) => {
 export function blockAsTask(
   value: unknown,
   where: string,
-  options: { name?: string; eager?: boolean } | undefined,
+  options: { readonly name?: string; readonly eagerStart?: boolean } | undefined,
 ): Task<unknown> {
   if (!(value instanceof Block)) {
     throw new TypeError(
@@ -199,9 +200,19 @@ export function blockAsTask(
     // Python: "cannot reuse already awaited coroutine".
     throw new Error(`${where}: this ${value} was already waited on; a block runs once`);
   }
+  const loop = value.getLoop();
+  if (loop.getTaskFactory() !== null) {
+    // As Python's create_task(wait_for(...)): the factory's task runs the block.
+    return spawnTask(where, loop, awaitBlock(value), options);
+  }
   if (options?.name !== undefined) value.setName(options.name);
-  activateBlock(value, options?.eager === true);
+  activateBlock(value, options?.eagerStart === true);
   return value;
+}
+
+/** A coroutine that runs a block inside its task, for a loop's task factory. */
+function* awaitBlock<T>(block: Future<T>): Generator<unknown, T, unknown> {
+  return yield* block;
 }
 
 /** Makes a block: `coroutine` runs when something first waits on it. */

@@ -34,5 +34,5 @@ export function startBodyTask<T>(
 ): Task<T> {
   // A zero-parameter wrapper tells Task not to make a signal.
   const fn = wantsSignal ? call : () => call(undefined as unknown as AbortSignal);
-  return new Task(fn, { loop, eager: true });
+  return new Task(fn, { loop, eagerStart: true });
 }

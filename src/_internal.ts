@@ -266,7 +266,7 @@ export function installBodyPromise(fn: typeof bodyPromise): void {
 export let blockAsTask: (
   value: unknown,
   where: string,
-  options: { name?: string; eager?: boolean } | undefined,
+  options: { readonly name?: string; readonly eagerStart?: boolean } | undefined,
 ) => Task<unknown>;
 
 /** Installs {@linkcode activate} and {@linkcode blockAsTask} (from _block.ts). */
@@ -306,11 +306,16 @@ export let asyncWaitDone: (task: Task<unknown>, future: Future<unknown>) => unkn
 /** The expando key on a task's AbortSignal that points back to the task. */
 export const SIGNAL_TASK: unique symbol = Symbol("asyncio task");
 
-/** `new Task(coro, options)` whose argument errors name `where`, the function the user called. */
-export let newTask: <T>(
+/**
+ * Makes a task of a user's coroutine on `loop`, through the loop's task
+ * factory when it has one (see task.ts); argument errors name `where`, the
+ * function the user called.
+ */
+export let spawnTask: <T>(
   where: string,
+  loop: EventLoop,
   coro: TaskCoroutine<T>,
-  options?: TaskOptions,
+  options?: TaskOptions & { readonly [option: string]: unknown },
 ) => Task<T>;
 
 /**
@@ -320,7 +325,7 @@ export let newTask: <T>(
 export let pendingCancelMessage: (future: Future<unknown>) => string | undefined;
 
 export function installTaskInternals(x: {
-  newTask: typeof newTask;
+  spawnTask: typeof spawnTask;
   pendingCancelMessage: typeof pendingCancelMessage;
   startTask: typeof startTask;
   cancelQuietly: typeof cancelQuietly;
@@ -332,7 +337,7 @@ export function installTaskInternals(x: {
   asyncWaitDone: typeof asyncWaitDone;
 }): void {
   ({
-    newTask,
+    spawnTask,
     pendingCancelMessage,
     startTask,
     cancelQuietly,

@@ -8,8 +8,8 @@
 import type { EventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { CancelledError } from "./errors.ts";
-import { type Coroutine, Task } from "./task.ts";
-import { activate, failFuture, hooks, resolveFuture } from "./_internal.ts";
+import type { Coroutine } from "./task.ts";
+import { activate, failFuture, hooks, resolveFuture, spawnTask } from "./_internal.ts";
 import { describe, isGenerator } from "./_validate.ts";
 
 /** Returns `aw` as a Future on `loop`; see ensureFuture(). */
@@ -22,7 +22,7 @@ export function toFuture(
   // A block of timeout()/taskGroup()/waitFor() nothing waited on yet starts as a task.
   if (aw instanceof Future) return activate(aw);
   if (typeof aw === "function" || isGenerator(aw)) {
-    return new Task(aw as Coroutine<unknown>, { loop });
+    return spawnTask(where, loop, aw as Coroutine<unknown>);
   }
   checkAwaitable(where, arg, aw);
   return followPromise(loop, aw as PromiseLike<unknown>);

@@ -10,7 +10,8 @@
  */
 
 import type { Future } from "./future.ts";
-import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
+import type { CreateTaskOptions, Task, TaskCoroutine, TaskOptions } from "./task.ts";
+import type { TaskFactory } from "./task_factory.ts";
 import type { Clock } from "./clock.ts";
 import { Heap } from "./_heap.ts";
 import { Handle, TimerHandle } from "./handle.ts";
@@ -158,6 +159,7 @@ export class EventLoop {
   #stopRequested = false;
   #stopRun: (() => void) | null = null;
   #exceptionHandler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
 
   // The ready ring: 3 slots per entry, #head and #count in entries.
   #ring: unknown[] = new Array(INITIAL_CAPACITY * 3);
@@ -342,16 +344,79 @@ export class EventLoop {
   }
 
   /**
-   * Wraps a coroutine in a {@linkcode Task} on this loop; see
-   * {@linkcode createTask}.
+   * Wraps a coroutine in a {@linkcode Task} on this loop, through the
+   * loop's task factory when it has one; see {@linkcode createTask}.
    *
    * @typeParam T The task's result type.
    * @param coro A generator, a generator function or an async function.
-   * @param options Name and eager start.
+   * @param options Name, eager start, and anything the task factory takes.
    * @returns The task.
    */
-  createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
+  createTask<T>(coro: TaskCoroutine<T>, options?: TaskOptions | CreateTaskOptions): Task<T> {
     return hooks.createTask(this, coro, options) as Task<T>;
+  }
+
+  /**
+   * Sets the function that makes every task the package makes for the user
+   * on this loop (`createTask`, `loop.createTask`, `ensureFuture`,
+   * `gather`'s children, `TaskGroup.createTask`), or `null` for plain
+   * `new Task()`. It is called as `factory(loop, coro, options)`, with the
+   * caller's options except `loop`, and must return a {@linkcode Task}.
+   *
+   * Equivalent to Python's `loop.set_task_factory()`.
+   *
+   * @param factory The factory, or `null`.
+   * @throws {TypeError} If `factory` is neither a function nor `null`.
+   *
+   * @example Eager tasks everywhere
+   * ```ts
+   * import * as asyncio from "@aio/asyncio";
+   * import assert from "node:assert/strict";
+   *
+   * const order = await asyncio.run(function* () {
+   *   asyncio.getRunningLoop().setTaskFactory(asyncio.eagerTaskFactory);
+   *   const order: string[] = [];
+   *   asyncio.createTask(function* () {
+   *     order.push("child's first step");
+   *   });
+   *   order.push("after createTask");
+   *   return order;
+   * });
+   * assert.deepEqual(order, ["child's first step", "after createTask"]);
+   * ```
+   */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== "function") {
+      throw new TypeError(
+        `EventLoop.setTaskFactory(): 'factory' must be a function or null, got ${
+          describe(factory)
+        }`,
+      );
+    }
+    this.#taskFactory = factory;
+  }
+
+  /**
+   * The loop's task factory, or `null` when tasks are made with `new Task()`.
+   *
+   * Equivalent to Python's `loop.get_task_factory()`.
+   *
+   * @returns The factory set with {@linkcode EventLoop.setTaskFactory}, or `null`.
+   *
+   * @example
+   * ```ts
+   * import * as asyncio from "@aio/asyncio";
+   * import assert from "node:assert/strict";
+   *
+   * const loop = new asyncio.EventLoop();
+   * assert.equal(loop.getTaskFactory(), null);
+   * loop.setTaskFactory(asyncio.eagerTaskFactory);
+   * assert.equal(loop.getTaskFactory(), asyncio.eagerTaskFactory);
+   * loop.close();
+   * ```
+   */
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
   }
 
   /**

@@ -75,12 +75,13 @@ export interface TaskOptions {
    */
   name?: string;
   /**
-   * Run the first step synchronously inside `createTask`, like Python 3.12's
-   * eager tasks: a coroutine that finishes without waiting never touches the loop.
+   * Run the first step synchronously inside `createTask`, like Python 3.14's
+   * `eager_start`: a coroutine that finishes without waiting never touches
+   * the loop. (Unlike Python, also when no `run()` is running the loop.)
    *
    * @default {false}
    */
-  eager?: boolean;
+  eagerStart?: boolean;
   /**
    * The loop to run on.
    *
@@ -223,7 +224,7 @@ export class Task<T> extends Future<T> {
   constructor(coro: TaskCoroutine<T>, options?: TaskOptions) {
     let loop: EventLoop | undefined;
     let name: string | undefined;
-    let eager = false;
+    let eagerStart = false;
     // The package's blocks (see _block.ts) are made dormant: not started,
     // not registered, not numbered, until something waits on them.
     const dormant = options === (DORMANT as TaskOptions);
@@ -231,13 +232,13 @@ export class Task<T> extends Future<T> {
       loop = DORMANT.loop as EventLoop;
     } else if (options !== undefined) {
       checkOptions(taskWhere, options);
-      ({ loop, name, eager = false } = options);
+      ({ loop, name, eagerStart = false } = options);
       if (name !== undefined && typeof name !== "string") {
         throw new TypeError(`${taskWhere}: 'name' must be a string, got ${describe(name)}`);
       }
-      if (typeof eager !== "boolean") {
+      if (typeof eagerStart !== "boolean") {
         throw new TypeError(
-          `${taskWhere}: 'eager' must be a boolean, got ${describe(eager)}`,
+          `${taskWhere}: 'eagerStart' must be a boolean, got ${describe(eagerStart)}`,
         );
       }
       if (loop !== undefined && !(loop instanceof EventLoop)) {
@@ -273,7 +274,7 @@ export class Task<T> extends Future<T> {
     const taskLoop = loop;
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
-    if (eager) this.#eagerStart();
+    if (eagerStart) this.#eagerStart();
     else pushEntry(taskLoop, stepTask, this, NO_ERROR);
   }
 
@@ -826,7 +827,7 @@ export class Task<T> extends Future<T> {
     };
     setTaskWaker(wakeTask);
     installTaskInternals({
-      newTask,
+      spawnTask,
       pendingCancelMessage: (future) =>
         future instanceof Task ? (future as Task<unknown>).#cancelMessage : undefined,
       taskSignal: (task) => task.#ownSignal(),
@@ -924,10 +925,12 @@ export class Task<T> extends Future<T> {
     };
     hooks.createTask = (loop, coro, options) => {
       if (options !== undefined) checkOptions("EventLoop.createTask()", options);
-      return newTask("EventLoop.createTask()", coro as TaskCoroutine<unknown>, {
-        ...(options as TaskOptions),
+      return spawnTask(
+        "EventLoop.createTask()",
         loop,
-      });
+        coro as TaskCoroutine<unknown>,
+        options as CreateTaskOptions,
+      );
     };
   }
 }
@@ -1065,20 +1068,21 @@ function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions
 
 /**
  * Wraps a coroutine in a {@linkcode Task} and schedules its first step in a
- * later loop iteration (or runs it now with `{ eager: true }`).
+ * later loop iteration (or runs it now with `{ eagerStart: true }`). On a
+ * loop with a task factory ({@linkcode EventLoop.setTaskFactory}), the
+ * factory makes the task, with these options but `loop`.
  *
  * `coro` is a generator object, a generator function, or an async function;
  * a function is called once, on the first step, with the task's
  * `AbortSignal`.
  *
- * Equivalent to Python's `asyncio.create_task()`, with an `eager` option in
- * place of an eager task factory.
+ * Equivalent to Python's `asyncio.create_task()` (3.14, with `eager_start`).
  *
  * @typeParam T The result type.
  * @param coro What to run.
- * @param options Name, eager start and loop.
+ * @param options Name, eager start, loop, and anything the loop's task factory takes.
  * @returns The task.
- * @throws {TypeError} If `coro` is neither a generator nor a function.
+ * @throws {TypeError} If `coro` is neither a generator nor a function, or an option is invalid (an unknown one without a task factory).
  *
  * @example Both coroutine styles
  * ```ts
@@ -1100,16 +1104,87 @@ function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions
  * assert.deepEqual(results, ["generator", "async"]);
  * ```
  */
-export function createTask<T>(coro: TaskCoroutine<T> | Future<T>, options?: TaskOptions): Task<T> {
+export function createTask<T>(
+  coro: TaskCoroutine<T> | Future<T>,
+  options?: TaskOptions | CreateTaskOptions,
+): Task<T> {
+  let loop: EventLoop | undefined;
+  if (options !== undefined) {
+    checkOptions("createTask()", options);
+    loop = options.loop;
+    if (loop !== undefined && !(loop instanceof EventLoop)) {
+      throw new TypeError(`createTask(): 'loop' must be an EventLoop, got ${describe(loop)}`);
+    }
+  }
   if (coro instanceof Future) {
-    if (options !== undefined) checkOptions("createTask()", options);
-    if (options?.loop !== undefined && options.loop !== coro.getLoop()) {
+    if (loop !== undefined && loop !== coro.getLoop()) {
       throw new Error("createTask(): 'coro' belongs to another event loop than 'loop'");
     }
     return blockAsTask(coro, "createTask()", options) as Task<T>;
   }
-  return newTask("createTask()", coro, options);
+  return spawnTask("createTask()", loop ?? getEventLoop(), coro, options as CreateTaskOptions);
 }
+
+/**
+ * The options {@linkcode createTask}, {@linkcode EventLoop.createTask} and
+ * {@linkcode TaskGroup.createTask} take: the task's own, and any other a
+ * loop's task factory understands (see {@linkcode EventLoop.setTaskFactory}).
+ */
+export interface CreateTaskOptions extends TaskOptions {
+  /** Options for a task factory; without one, an unknown option is a `TypeError`. */
+  readonly [option: string]: unknown;
+}
+
+/** The options `new Task()` takes; anything else is for a task factory. */
+const TASK_OPTION_NAMES: ReadonlySet<string> = new Set(["name", "eagerStart", "loop"]);
+
+/**
+ * Makes a task of a user's coroutine on `loop`: through the loop's task
+ * factory when it has one (Python's `loop.create_task()`), else `new
+ * Task()`. Every task the package makes for the user comes here.
+ */
+function spawnTask<T>(
+  where: string,
+  loop: EventLoop,
+  coro: TaskCoroutine<T>,
+  options: CreateTaskOptions | undefined,
+): Task<T> {
+  const factory = loop.getTaskFactory();
+  if (factory === null) {
+    if (options === undefined) {
+      // No options object per task: the constructor only reads this one.
+      TASK_LOOP.loop = loop;
+      try {
+        return newTask(where, coro, TASK_LOOP);
+      } finally {
+        TASK_LOOP.loop = undefined;
+      }
+    }
+    for (const key in options) {
+      if (!TASK_OPTION_NAMES.has(key)) {
+        throw new TypeError(
+          `${where}: unknown option '${key}' (only a loop's task factory takes other options)`,
+        );
+      }
+    }
+    return newTask(where, coro, options.loop === loop ? options : { ...options, loop });
+  }
+  // Python passes the keyword arguments on as they are, without the loop.
+  const factoryOptions: Record<string, unknown> = {};
+  if (options !== undefined) {
+    for (const key in options) if (key !== "loop") factoryOptions[key] = options[key];
+  }
+  const task = factory(loop, coro as TaskCoroutine<unknown>, factoryOptions);
+  if (!(task instanceof Task)) {
+    throw new TypeError(
+      `${where}: the loop's task factory must return a Task, got ${describe(task)}`,
+    );
+  }
+  return task as Task<T>;
+}
+
+/** The options object of spawnTask's commonest call (a loop, nothing else). */
+const TASK_LOOP: TaskOptions = { loop: undefined };
 
 /**
  * The task whose step is running, or `null` outside any task. In an async

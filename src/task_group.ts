@@ -10,7 +10,7 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Coroutine, Task, TaskCoroutine } from "./task.ts";
 import { CancelledError } from "./errors.ts";
-import { addCallback, cancelQuietly, newTask, resolveFuture } from "./_internal.ts";
+import { addCallback, cancelQuietly, resolveFuture, spawnTask } from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
 import { blockAsTask, type BlockMode, BodySignal, followBody, makeBlock } from "./_block.ts";
 import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
@@ -82,7 +82,7 @@ export class ExceptionGroup<E extends Error = Error> extends AggregateError {
   }
 }
 
-/** Options for {@linkcode TaskGroup.createTask}. */
+/** Options for {@linkcode TaskGroup.createTask}: those of {@linkcode createTask} but `loop`. */
 export interface TaskGroupCreateTaskOptions {
   /**
    * The task's name.
@@ -92,11 +92,13 @@ export interface TaskGroupCreateTaskOptions {
   name?: string;
   /**
    * Run the first step synchronously inside `createTask` (see
-   * {@linkcode TaskOptions.eager}).
+   * {@linkcode TaskOptions.eagerStart}).
    *
-   * @default {false}
+   * @default {false, or the loop's task factory's choice}
    */
-  eager?: boolean;
+  eagerStart?: boolean;
+  /** Options for the loop's task factory; without one, an unknown option is a `TypeError`. */
+  readonly [option: string]: unknown;
 }
 
 /**
@@ -193,11 +195,13 @@ export class TaskGroup {
         }`,
       );
     }
-    let name: string | undefined;
-    let eager = false;
     if (options !== undefined) {
       checkOptions("TaskGroup.createTask()", options);
-      ({ name, eager = false } = options);
+      if ("loop" in options) {
+        throw new TypeError(
+          "TaskGroup.createTask(): 'loop' is not an option here; the group's children run on its loop",
+        );
+      }
     }
     let refusal: string | null = null;
     if (!this.#entered) {
@@ -221,13 +225,9 @@ export class TaskGroup {
       if (coro.getLoop() !== this.#loop) {
         throw new Error("TaskGroup.createTask(): 'coro' belongs to another event loop");
       }
-      task = blockAsTask(coro, "TaskGroup.createTask()", { name, eager }) as Task<T>;
+      task = blockAsTask(coro, "TaskGroup.createTask()", options) as Task<T>;
     } else {
-      task = newTask("TaskGroup.createTask()", coro, {
-        name,
-        eager,
-        loop: this.#loop as EventLoop,
-      });
+      task = spawnTask("TaskGroup.createTask()", this.#loop as EventLoop, coro, options);
     }
     if (task.done()) {
       // Finished eagerly: account for it now, no callback needed.

@@ -187,10 +187,10 @@ const ROWS: Row[] = [
     accepts: ["undefined", "string"],
   },
   {
-    name: "createTask(coro, { eager })",
+    name: "createTask(coro, { eagerStart })",
     fn: "createTask()",
-    arg: "eager",
-    call: (v) => asyncio.createTask(body, { eager: v as boolean }),
+    arg: "eagerStart",
+    call: (v) => asyncio.createTask(body, { eagerStart: v as boolean }),
     accepts: OPTIONAL,
   },
   {
@@ -498,6 +498,35 @@ const ROWS: Row[] = [
     call: (v) =>
       new asyncio.EventLoop({ clock: new asyncio.VirtualClock() }).setExceptionHandler(v as never),
     accepts: ["null", ...CALLBACK],
+  },
+  {
+    name: "loop.setTaskFactory(factory)",
+    fn: "EventLoop.setTaskFactory()",
+    arg: "factory",
+    call: (v) =>
+      new asyncio.EventLoop({ clock: new asyncio.VirtualClock() }).setTaskFactory(v as never),
+    accepts: ["null", ...CALLBACK],
+  },
+  {
+    name: "createEagerTaskFactory(taskConstructor)",
+    fn: "createEagerTaskFactory()",
+    arg: "taskConstructor",
+    call: (v) => asyncio.createEagerTaskFactory(v as never),
+    accepts: CALLBACK,
+  },
+  {
+    name: "eagerTaskFactory(loop, coro, options)",
+    fn: "eagerTaskFactory()",
+    arg: "loop",
+    call: (v) => asyncio.eagerTaskFactory(v as never, body, {}),
+    accepts: [],
+  },
+  {
+    name: "eagerTaskFactory(loop, coro, options) options",
+    fn: "eagerTaskFactory()",
+    arg: "options",
+    call: (v) => asyncio.eagerTaskFactory(asyncio.getRunningLoop(), body, v as never),
+    accepts: OPTIONS,
   },
   {
     name: "loop.callExceptionHandler(context)",
@@ -879,10 +908,10 @@ const ROWS: Row[] = [
     accepts: ["undefined", "string"],
   },
   {
-    name: "group.createTask(coro, { eager })",
+    name: "group.createTask(coro, { eagerStart })",
     fn: "TaskGroup.createTask()",
-    arg: "eager",
-    call: (v) => inGroup((tg) => tg.createTask(body, { eager: v as boolean })),
+    arg: "eagerStart",
+    call: (v) => inGroup((tg) => tg.createTask(body, { eagerStart: v as boolean })),
     accepts: OPTIONAL,
   },
   // The error classes are standard Error subclasses: any message is converted to a string.
@@ -966,7 +995,7 @@ function inGroup(use: (group: asyncio.TaskGroup) => unknown): unknown {
         outcome = { error };
       }
     }),
-    { eager: true },
+    { eagerStart: true },
   );
   group.then(noop, noop);
   if ("error" in outcome) throw outcome.error;

@@ -131,10 +131,10 @@ Deno.test("bad arguments: TypeError or RangeError whose message names the functi
       /^EventLoop\.createTask\(\): 'name' /,
     ],
     [
-      "createTask(..., { eager })",
-      () => loop.createTask(function* () {}, { eager: bad(1) }),
+      "createTask(..., { eagerStart })",
+      () => loop.createTask(function* () {}, { eagerStart: bad(1) }),
       TypeError,
-      /^EventLoop\.createTask\(\): 'eager' /,
+      /^EventLoop\.createTask\(\): 'eagerStart' /,
     ],
     ["sleep(ms)", () => asyncio.sleep(bad("1")), TypeError, /^sleep\(\): 'ms' /],
     ["sleep(NaN)", () => asyncio.sleep(NaN), RangeError, /^sleep\(\): 'ms' /],

@@ -767,7 +767,7 @@ Deno.test("TaskGroup.createTask(): an eager child that fails at once aborts the 
         });
         const failed = tg.createTask(function* () {
           throw new MyExc("eager");
-        }, { eager: true });
+        }, { eagerStart: true });
         assert.ok(failed.done());
         assert.match(String(tg), /cancelling/);
         assert.ok(sibling.cancelling() > 0);

@@ -112,9 +112,9 @@ Deno.test("createTask(): bad arguments throw TypeError naming the function and a
     name: "TypeError",
     message: "createTask(): 'name' must be a string, got 5",
   });
-  assert.throws(() => asyncio.createTask(noop, { eager: "yes" as unknown as boolean, loop }), {
+  assert.throws(() => asyncio.createTask(noop, { eagerStart: "yes" as unknown as boolean, loop }), {
     name: "TypeError",
-    message: `createTask(): 'eager' must be a boolean, got "yes"`,
+    message: `createTask(): 'eagerStart' must be a boolean, got "yes"`,
   });
   assert.throws(() => asyncio.createTask(noop, 1 as unknown as asyncio.TaskOptions), {
     name: "TypeError",
@@ -1082,7 +1082,7 @@ Deno.test("eager: the first step runs inside createTask(); same order as CPython
       yield* asyncio.sleep(0);
       log.push("eager step2");
       return 7;
-    }, { eager: true });
+    }, { eagerStart: true });
     log.push(`created done=${t.done()}`);
     log.push(`result ${yield* t}`);
     return log;
@@ -1104,12 +1104,12 @@ Deno.test("eager: a coroutine that never waits is done when createTask() returns
     const fut = asyncio.getRunningLoop().createFuture<string>();
     const setter = asyncio.createTask(function* () {
       fut.setResult("my message");
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.ok(setter.done());
     assert.equal(yield* fut, "my message");
     const t = asyncio.createTask(function* () {
       return "hello";
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.ok(t.done());
     assert.equal(t.cancel(), false, "a finished task cannot be cancelled");
     assert.equal(yield* t, "hello");
@@ -1127,12 +1127,12 @@ Deno.test("eager: a coroutine that throws at once fails the task, createTask() d
     const boom = new Error("boom");
     const t = asyncio.createTask(function* () {
       throw boom;
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.ok(t.done());
     assert.equal(t.exception(), boom);
     const asyncFailure = asyncio.createTask(() => {
       throw boom;
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.equal(asyncFailure.exception(), boom);
   });
 });
@@ -1144,12 +1144,12 @@ Deno.test("eager: a task that blocks continues on the loop and can be cancelled"
     const t = asyncio.createTask(function* () {
       yield* asyncio.sleep(100);
       return "finished after blocking";
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.equal(t.done(), false);
     assert.equal(yield* t, "finished after blocking");
     const c = asyncio.createTask(function* () {
       yield* asyncio.sleep(100);
-    }, { eager: true });
+    }, { eagerStart: true });
     c.cancel("cancellation message");
     assert.ok(c.cancelling() > 0);
     const error = yield* cancelledErrorOf(c);
@@ -1169,7 +1169,7 @@ Deno.test("eager: currentTask() and allTasks() during the eager step", async () 
       capturedAll = asyncio.allTasks();
       yield* asyncio.sleep(10);
       assert.equal(asyncio.currentTask(), captured);
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.equal(captured, t);
     assert.equal(asyncio.currentTask(), main, "restored after the eager step");
     assert.ok(capturedAll.has(t));
@@ -1177,7 +1177,7 @@ Deno.test("eager: currentTask() and allTasks() during the eager step", async () 
     yield* t;
     const quick = asyncio.createTask(function* () {
       capturedAll = asyncio.allTasks();
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.ok(capturedAll.has(quick));
     assert.equal(asyncio.allTasks().has(quick), false);
   });
@@ -1187,7 +1187,7 @@ Deno.test("eager: works outside run(), on the task's loop", async () => {
   const { loop } = virtualLoop();
   const t = loop.createTask(function* () {
     return asyncio.currentTask();
-  }, { eager: true });
+  }, { eagerStart: true });
   assert.ok(t.done());
   assert.equal(t.result(), t);
   assert.equal(asyncio.currentTask(), null);
@@ -1427,11 +1427,11 @@ Deno.test("eager: an async function runs synchronously up to its first await", a
       await asyncio.sleep(1);
       log.push("after await");
       return 1;
-    }, { eager: true });
+    }, { eagerStart: true });
     assert.deepEqual(log, ["sync part"]);
     assert.equal(yield* t, 1);
     assert.deepEqual(log, ["sync part", "after await"]);
-    const quick = asyncio.createTask(() => "no await", { eager: true });
+    const quick = asyncio.createTask(() => "no await", { eagerStart: true });
     assert.ok(quick.done());
     assert.equal(quick.result(), "no await");
   });
@@ -1673,7 +1673,7 @@ Deno.test("a failure a waiter never saw (it was cancelled first) is reported, no
     });
     const b = asyncio.createTask(function* () {
       yield* a;
-    }, { eager: true });
+    }, { eagerStart: true });
     yield* asyncio.sleep(0); // A fails; B's wake-up is now queued
     b.cancel();
     const [outcome] = yield* asyncio.gather([b], { returnExceptions: true });

@@ -9,7 +9,7 @@
  * Mapping of the steps (Python as `interp.py` writes it):
  *
  * - `sleep`: `yield* sleep(ms)` / `await asyncio.sleep(ms)`
- * - `spawn`, `await`, `cancel`: `createTask(gen)` (`{ eager: true }`), `yield* task`,
+ * - `spawn`, `await`, `cancel`: `createTask(gen)` (`{ eagerStart: true }`), `yield* task`,
  *   `task.cancel(msg)` / `asyncio.create_task(coro)` (`eager_task_factory(loop, coro)`),
  *   `await task`, `task.cancel(msg)`
  * - `waitFor`, `gather`, `shield`: `yield* waitFor(aw, ms)`, `yield* gather(aws, {
@@ -382,7 +382,7 @@ class Interpreter {
       case "spawn": {
         const task = asyncio.createTask(
           this.coroutine(step.task),
-          step.eager ? { eager: true } : undefined,
+          step.eager ? { eagerStart: true } : undefined,
         );
         this.tasks.set(step.task.id, task);
         this.log(id, `spawn ${step.task.id}`);
