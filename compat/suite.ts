@@ -1856,3 +1856,55 @@ test("staggeredRace: null delay runs them one after the other; none succeeding i
   equal(race.result, undefined);
   deepEqual(race.errors.map((e) => (e as Error).message), ["0", "1", "2"]);
 });
+
+// ---------------------------------------- Python 3.14/3.15: task factories, TaskGroup.cancel
+
+test("task factories: eagerTaskFactory runs first steps at once; gather's children go through it", async () => {
+  const log: string[] = [];
+  const seen: string[] = [];
+  const results = await virtual(function* () {
+    const loop = asyncio.getRunningLoop();
+    loop.setTaskFactory((l, coro, options) => {
+      seen.push(String(options.name ?? "unnamed"));
+      return asyncio.eagerTaskFactory(l, coro, options);
+    });
+    const done = asyncio.createTask(function* () {
+      log.push("first step");
+      return 1;
+    }, { name: "quick" });
+    log.push("after createTask");
+    ok(done.done());
+    const both = yield* asyncio.gather([done, function* () {
+      yield* asyncio.sleep(1);
+      return 2;
+    }]);
+    loop.setTaskFactory(null);
+    equal(loop.getTaskFactory(), null);
+    return both;
+  });
+  deepEqual(results, [1, 2]);
+  deepEqual(log, ["first step", "after createTask"]);
+  deepEqual(seen, ["quick", "unnamed"]);
+});
+
+test("TaskGroup.cancel(): ends the group early without an error, in both styles", async () => {
+  const log: string[] = [];
+  await virtual(async () => {
+    await asyncio.taskGroup(function* (tg) {
+      tg.createTask(async (signal: AbortSignal) => {
+        try {
+          await asyncio.sleep(1_000, { signal });
+        } catch (error) {
+          log.push("async child cancelled");
+          throw error;
+        }
+      });
+      tg.createTask(function* () {
+        yield* asyncio.sleep(5);
+        tg.cancel();
+      });
+    });
+    log.push(`exited at ${asyncio.getRunningLoop().time()}`);
+  });
+  deepEqual(log, ["async child cancelled", "exited at 5"]);
+});

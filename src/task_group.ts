@@ -230,13 +230,70 @@ export class TaskGroup {
       task = spawnTask("TaskGroup.createTask()", this.#loop as EventLoop, coro, options);
     }
     if (task.done()) {
-      // Finished eagerly: account for it now, no callback needed.
+      // Finished eagerly: account for it now, no callback needed (as CPython 3.13.0 does).
       onTaskDone(this, task);
     } else {
       this.#tasks.add(task);
       addCallback(task, onTaskDone, this);
+      // CPython gh-155418: its eager first step may have aborted the group
+      // before it joined the group's tasks.
+      if (this.#aborting) task.cancel();
     }
     return task;
+  }
+
+  /**
+   * Ends the group early: cancels the body and every child not done yet,
+   * and the group then exits *without* raising {@linkcode CancelledError}
+   * to its caller (the cancellation it asked for is taken back with
+   * `uncancel()`, as a failing child's is). Failures that happened before
+   * still raise as an {@linkcode ExceptionGroup}, and a cancellation
+   * requested from elsewhere still propagates. Idempotent; does nothing
+   * once the group has exited (or on a group made with `new`, which is
+   * never entered).
+   *
+   * If the body had not returned yet, the future of {@linkcode taskGroup}
+   * resolves to `undefined` (or to what the body returns if it catches the
+   * `CancelledError`): the call has no result then.
+   *
+   * Equivalent to Python 3.15's `TaskGroup.cancel()`.
+   *
+   * @example Stop the workers when one finds the answer
+   * ```ts
+   * import * as asyncio from "@aio/asyncio";
+   * import assert from "node:assert/strict";
+   *
+   * const clock = new asyncio.VirtualClock({ autojump: true });
+   * const log: string[] = [];
+   * await asyncio.run(function* () {
+   *   yield* asyncio.taskGroup(function* (tg) {
+   *     for (const ms of [30, 10]) {
+   *       tg.createTask(function* () {
+   *         try {
+   *           yield* asyncio.sleep(ms);
+   *           log.push(`found after ${ms} ms`);
+   *           tg.cancel();
+   *         } catch (error) {
+   *           log.push(`${ms} ms worker cancelled`);
+   *           throw error;
+   *         }
+   *       });
+   *     }
+   *   });
+   *   log.push("group exited normally");
+   * }, { clock });
+   * assert.deepEqual(log, ["found after 10 ms", "30 ms worker cancelled", "group exited normally"]);
+   * ```
+   */
+  cancel(): void {
+    if (!this.#entered || (this.#exiting && this.#tasks.size === 0)) return;
+    if (this.#aborting) return;
+    this.#abort();
+    const parent = this.#parent;
+    if (parent !== null && !this.#parentCancelRequested && !parent.done()) {
+      this.#parentCancelRequested = true;
+      cancelQuietly(parent); // taken back on exit, as for a failing child
+    }
   }
 
   /** A description like Python's repr: `<TaskGroup tasks=2 errors=1 cancelling>`. */
@@ -277,6 +334,7 @@ export class TaskGroup {
       const parent = group.#parent as Task<unknown>;
       group.#exiting = true;
       let propagate: CancelledError | null = error instanceof CancelledError ? error : null;
+      let pending: CancelledError | null = null;
       if (error !== NO_ERROR && !group.#aborting) {
         // The body failed or was cancelled: stop the children.
         group.#abort();
@@ -288,6 +346,7 @@ export class TaskGroup {
           yield* group.#onCompleted;
         } catch (thrown) {
           if (!(thrown instanceof CancelledError)) throw thrown;
+          pending = thrown;
           if (!group.#aborting) {
             // Cancelled from outside while waiting for the children.
             propagate = thrown;
@@ -300,6 +359,8 @@ export class TaskGroup {
         // We cancelled our own task on the first failure: take that back, and
         // if nobody else asked for a cancellation, do not propagate one.
         if (parent.uncancel() === 0) propagate = null;
+        // CPython gh-155433: a cancellation left over is not ours; do not drop it.
+        else if (propagate === null) propagate = pending;
       }
       if (propagate !== null && group.#errors.length === 0) throw propagate;
       if (error !== NO_ERROR && !(error instanceof CancelledError)) group.#errors.push(error);

@@ -958,3 +958,198 @@ Deno.test("taskGroup(): the caller resumes in the same loop iteration as in CPyt
     assert.equal(ticks() - t0, 4);
   });
 });
+
+// ------------------------------------------------------------ TaskGroup.cancel() (3.15)
+// CPython 3.15's test_taskgroups.py (gh-127214): test_taskgroup_cancel_children,
+// test_taskgroup_cancel_body, test_taskgroup_cancel_idempotent,
+// test_taskgroup_cancel_after_exit, test_taskgroup_cancel_with_errors,
+// test_taskgroup_cancel_with_outside_cancel. CPython 3.13 on this machine has
+// no cancel(): each expected log was checked with 3.13.0 patched with 3.15's
+// cancel() and its __aexit__ that suppresses what is left (return True).
+
+Deno.test("TaskGroup.cancel(): a child that found the answer stops the others; the group exits normally", async () => {
+  const log: string[] = [];
+  await runVirtual(function* () {
+    yield* asyncio.taskGroup(function* (tg) {
+      for (const ms of [30, 10]) {
+        tg.createTask(function* () {
+          try {
+            yield* asyncio.sleep(ms);
+            log.push(`found after ${ms}`);
+            tg.cancel();
+          } catch (error) {
+            log.push(`${ms} cancelled`);
+            throw error;
+          }
+        });
+      }
+    });
+    log.push("exited normally");
+    assert.equal(asyncio.currentTask()!.cancelling(), 0);
+  });
+  assert.deepEqual(log, ["found after 10", "30 cancelled", "exited normally"]);
+});
+
+for (const style of ["generator", "async"] as const) {
+  Deno.test(`TaskGroup.cancel() from the body (${style} task): children and body cancelled, no CancelledError, idempotent`, async () => {
+    // Python's log: cancelling=1, body cancelled, after: c.cancelled=True cancelling=0.
+    const log: string[] = [];
+    let child!: asyncio.Task<void>;
+    let group!: asyncio.TaskGroup;
+    const body = function* (tg: asyncio.TaskGroup) {
+      group = tg;
+      child = tg.createTask(function* () {
+        yield* asyncio.sleep(10_000);
+      });
+      tg.cancel();
+      tg.cancel();
+      log.push(`cancelling=${asyncio.currentTask()!.cancelling()}`);
+      try {
+        yield* asyncio.sleep(1);
+      } catch (error) {
+        log.push("body cancelled");
+        throw error;
+      }
+      return "unreachable";
+    };
+    const after = () => {
+      log.push(
+        `after: child cancelled=${child.cancelled()} cancelling=${
+          asyncio.currentTask()!.cancelling()
+        }`,
+      );
+      group.cancel(); // after the exit: nothing
+    };
+    if (style === "generator") {
+      await runVirtual(function* () {
+        const result = yield* asyncio.taskGroup(body);
+        assert.equal(result, undefined, "no result: the body never returned");
+        after();
+      });
+    } else {
+      await runVirtual(async () => {
+        const result = await asyncio.taskGroup(body);
+        assert.equal(result, undefined, "no result: the body never returned");
+        after();
+      });
+    }
+    assert.deepEqual(log, [
+      "cancelling=1",
+      "body cancelled",
+      "after: child cancelled=true cancelling=0",
+    ]);
+  });
+}
+
+Deno.test("TaskGroup.cancel(): an async body's signal aborts, and the group exits normally", async () => {
+  const log: string[] = [];
+  await runVirtual(async () => {
+    await asyncio.taskGroup(async (tg, signal) => {
+      tg.createTask(function* () {
+        yield* asyncio.sleep(5);
+        tg.cancel();
+      });
+      try {
+        await asyncio.sleep(1_000, { signal });
+      } catch (error) {
+        log.push(`body: ${(error as Error).name}, signal aborted=${signal.aborted}`);
+        throw error;
+      }
+    });
+    log.push(`exited at ${asyncio.getRunningLoop().time()}`);
+  });
+  assert.deepEqual(log, ["body: CancelledError, signal aborted=true", "exited at 5"]);
+});
+
+Deno.test("TaskGroup.cancel(): failures before it still raise as an ExceptionGroup", async () => {
+  // Python: 'not reached' is logged (the failure's callback runs after the
+  // body's wake-up), then the group raises ExceptionGroup([ValueError]).
+  const log: string[] = [];
+  await runVirtual(function* () {
+    const error = yield* thrownBy(() =>
+      asyncio.taskGroup(function* (tg) {
+        tg.createTask(function* () {
+          throw new RangeError("x");
+        });
+        yield* asyncio.sleep(0);
+        log.push("reached");
+        tg.cancel(); // the group is already shutting down: nothing more
+        yield* asyncio.sleep(0);
+        log.push("not reached");
+      })
+    );
+    assert.deepEqual(errorTypes(error), new Set(["RangeError"]));
+    assert.equal(asyncio.currentTask()!.cancelling(), 0);
+  });
+  assert.deepEqual(log, ["reached"]);
+});
+
+Deno.test("TaskGroup.cancel(): a cancellation requested from elsewhere still propagates", async () => {
+  // Python: the task running the group ends cancelled (inner cancelled True).
+  await runVirtual(function* () {
+    const inner = asyncio.createTask(function* () {
+      yield* asyncio.taskGroup(function* (tg) {
+        tg.createTask(function* () {
+          yield* asyncio.sleep(10_000);
+        });
+        asyncio.currentTask()!.cancel();
+        tg.cancel();
+        yield* asyncio.sleep(1);
+      });
+      return "finished";
+    });
+    const error = yield* thrownBy(() => inner);
+    assert.ok(error instanceof asyncio.CancelledError);
+    assert.ok(inner.cancelled());
+  });
+});
+
+Deno.test("TaskGroup.createTask(): a child made while its eager sibling's first step aborted the group is cancelled", async () => {
+  // CPython gh-155418: an eager task can abort the group before it joins the
+  // group's tasks; it must still be cancelled.
+  const log: string[] = [];
+  await runVirtual(function* () {
+    yield* asyncio.taskGroup(function* (tg) {
+      const eager = tg.createTask(function* () {
+        tg.cancel();
+        try {
+          yield* asyncio.sleep(1_000);
+          log.push("eager child finished");
+        } catch (error) {
+          log.push("eager child cancelled");
+          throw error;
+        }
+      }, { eagerStart: true });
+      log.push(`eager child cancelling=${eager.cancelling()}`);
+    });
+  });
+  assert.deepEqual(log, ["eager child cancelling=1", "eager child cancelled"]);
+});
+
+Deno.test("TaskGroup.cancel(): an outside cancel while the group waits for its children is not dropped", async () => {
+  // CPython gh-155433: after uncancel() the cancellation left over is not the
+  // group's, so its CancelledError propagates instead of being swallowed.
+  const log: string[] = [];
+  await runVirtual(function* () {
+    const runner = asyncio.createTask(function* () {
+      yield* asyncio.taskGroup(function* (tg) {
+        tg.createTask(function* () {
+          try {
+            yield* asyncio.sleep(1_000);
+          } finally {
+            yield* asyncio.shield(asyncio.sleep(10)); // a slow cleanup
+            log.push("child cleaned up");
+          }
+        });
+        yield* asyncio.sleep(0);
+        tg.cancel();
+      });
+      log.push("not reached: the outside cancel was dropped");
+    });
+    yield* asyncio.sleep(5);
+    runner.cancel(); // while the group waits for the child's cleanup
+    const error = yield* thrownBy(() => runner);
+    assert.ok(error instanceof asyncio.CancelledError);
+  });
+  assert.deepEqual(log, ["child cleaned up"]);
+});
