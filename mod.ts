@@ -37,6 +37,7 @@ export * from "./src/as_completed.ts";
 export * from "./src/barrier.ts";
 export * from "./src/clock.ts";
 export * from "./src/condition.ts";
+export * from "./src/contextvars.ts";
 export * from "./src/ensure_future.ts";
 export * from "./src/errors.ts";
 export * from "./src/event.ts";

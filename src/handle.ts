@@ -8,6 +8,7 @@
 type Callback = (...args: any[]) => unknown;
 
 import { type CancelHook, installHandleInternals } from "./_internal.ts";
+import { type ContextRef, currentVars, swapHolder } from "./_context.ts";
 
 let nextTimerSeq = 0;
 
@@ -53,6 +54,8 @@ export class Handle {
    * single argument itself (never an array), so those need no array.
    */
   #args: unknown;
+  /** The context the callback runs in: a snapshot of the one current when it was scheduled. */
+  #context: ContextRef | null;
 
   /**
    * Wraps a callback and its arguments. Handles are made by the event loop;
@@ -64,6 +67,7 @@ export class Handle {
   constructor(callback: Callback, args: readonly unknown[]) {
     this.#callback = callback;
     this.#args = args;
+    this.#context = currentVars(); // Python's copy_context()
   }
 
   /** Prevents the callback from running, if it has not run yet. */
@@ -72,6 +76,7 @@ export class Handle {
     // Drop the references so a cancelled handle keeps nothing alive.
     this.#callback = CANCELLED;
     this.#args = undefined;
+    this.#context = null;
   }
 
   /**
@@ -106,17 +111,31 @@ export class Handle {
       const cb = handle.#callback;
       if (cb === null || cb === CANCELLED) return;
       const args = handle.#args;
+      const context = handle.#context;
       if (handle instanceof TimerHandle) {
         // A timer runs once; drop the references first.
         handle.#callback = null;
         handle.#args = undefined;
+        handle.#context = null;
       }
-      if (Array.isArray(args)) cb(...args);
-      else cb(args);
+      if (context === null) {
+        // The package's own timers run in no context of the user's.
+        if (Array.isArray(args)) cb(...args);
+        else cb(args);
+        return;
+      }
+      const outer = swapHolder(context);
+      try {
+        if (Array.isArray(args)) cb(...args);
+        else cb(args);
+      } finally {
+        swapHolder(outer);
+      }
     };
     makeTimer = (when: number, callback: Callback, arg: unknown): TimerHandle => {
       const timer = new TimerHandle(when, callback, NO_ARGS);
       timer.#args = arg; // a single argument, not an array (see #args)
+      timer.#context = null;
       return timer;
     };
     handleCallbackName = (handle: Handle): string => handle.#describe();

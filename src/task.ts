@@ -36,6 +36,15 @@ import { cancelledError } from "./_cancelled.ts";
 import { listenForAbort } from "./_signal.ts";
 import { asyncSlot, runInSlot, slotValue } from "./_host.ts";
 import {
+  Context,
+  contextOf,
+  type ContextRef,
+  currentVars,
+  EMPTY_VARS,
+  installTaskContexts,
+  swapHolder,
+} from "./_context.ts";
+import {
   checkOptions,
   describe,
   GeneratorPrototype,
@@ -88,6 +97,13 @@ export interface TaskOptions {
    * @default {the current loop ({@linkcode getEventLoop})}
    */
   loop?: EventLoop;
+  /**
+   * The context the task runs in, itself (not a copy): what its code sets
+   * is set there. Like Python's `context=` argument.
+   *
+   * @default {a copy of the current context ({@linkcode copyContext})}
+   */
+  context?: Context;
 }
 
 /** Marks "no exception to throw in" for a step. */
@@ -202,6 +218,8 @@ export class Task<T> extends Future<T> {
    */
   #waitingOn: Future<unknown> | WaitSet | null = null;
   #cancelMessage: string | undefined = undefined;
+  /** Its context (see _context.ts): its own Context, or the snapshot it was created with. */
+  #context: ContextRef = EMPTY_VARS;
   /** The name, or the number of the default name `Task-<n>` (0: a block not numbered yet). */
   #name: string | number;
   /**
@@ -225,6 +243,7 @@ export class Task<T> extends Future<T> {
     let loop: EventLoop | undefined;
     let name: string | undefined;
     let eagerStart = false;
+    let context: Context | undefined;
     // The package's blocks (see _block.ts) are made dormant: not started,
     // not registered, not numbered, until something waits on them.
     const dormant = options === (DORMANT as TaskOptions);
@@ -232,7 +251,12 @@ export class Task<T> extends Future<T> {
       loop = DORMANT.loop as EventLoop;
     } else if (options !== undefined) {
       checkOptions(taskWhere, options);
-      ({ loop, name, eagerStart = false } = options);
+      ({ loop, name, eagerStart = false, context } = options);
+      if (context !== undefined && !(context instanceof Context)) {
+        throw new TypeError(
+          `${taskWhere}: 'context' must be a Context, got ${describe(context)}`,
+        );
+      }
       if (name !== undefined && typeof name !== "string") {
         throw new TypeError(`${taskWhere}: 'name' must be a string, got ${describe(name)}`);
       }
@@ -271,6 +295,7 @@ export class Task<T> extends Future<T> {
     } else if (typeof coro === "function") this.#coro = coro;
     else this.#setCoro(coro as Coroutine<T>); // a look-alike generator
     this.#name = name === undefined ? ++taskCounter : name;
+    this.#context = context ?? currentVars(); // a snapshot: Python's copy_context()
     const taskLoop = loop;
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
@@ -375,6 +400,37 @@ export class Task<T> extends Future<T> {
       if (this.#bits < CANCEL_REQUEST) this.#bits &= ~MUST_CANCEL;
     }
     return this.#bits >>> REQUEST_SHIFT;
+  }
+
+  /**
+   * The context the task runs in: a copy of the context current when it was
+   * created, or the `context` option. What its code sets with
+   * `ContextVar.set()` is set there.
+   *
+   * Equivalent to Python's `task.get_context()`.
+   *
+   * @returns The task's context.
+   *
+   * @example What a task sets stays in its context
+   * ```ts
+   * import * as asyncio from "@aio/asyncio";
+   * import assert from "node:assert/strict";
+   *
+   * const step = new asyncio.ContextVar<string>("step", { default: "start" });
+   * await asyncio.run(function* () {
+   *   const task = asyncio.createTask(function* () {
+   *     step.set("inside the task");
+   *   });
+   *   yield* task;
+   *   assert.equal(task.getContext().get(step), "inside the task");
+   *   assert.equal(step.get(), "start"); // main's context is its own
+   * });
+   * ```
+   */
+  getContext(): Context {
+    const context = this.#context;
+    if (context instanceof Context) return context;
+    return this.#context = contextOf(context);
   }
 
   /**
@@ -495,6 +551,16 @@ export class Task<T> extends Future<T> {
    * what the coroutine itself does.
    */
   #step(error: unknown): void {
+    // The task's context is what its code runs in (Python's `context.run(step)`).
+    const outer = swapHolder(this);
+    try {
+      this.#stepInContext(error);
+    } finally {
+      swapHolder(outer);
+    }
+  }
+
+  #stepInContext(error: unknown): void {
     if (this.#bits & MUST_CANCEL) {
       if (!(error instanceof CancelledError)) error = this.#makeCancelledError();
       this.#bits &= ~MUST_CANCEL;
@@ -826,6 +892,12 @@ export class Task<T> extends Future<T> {
       task.#step(error);
     };
     setTaskWaker(wakeTask);
+    installTaskContexts({
+      refOf: (value) => value instanceof Task ? value.#context : undefined,
+      adopt: (task, context) => {
+        (task as Task<unknown>).#context = context;
+      },
+    });
     installTaskInternals({
       spawnTask,
       pendingCancelMessage: (future) =>
@@ -843,6 +915,7 @@ export class Task<T> extends Future<T> {
           task.#coro = coro as (signal: AbortSignal) => unknown;
         } else task.#setCoro(coro as Coroutine<unknown>);
         if (task.#name === 0) task.#name = ++taskCounter;
+        task.#context = currentVars(); // started now: a copy of the context now
         const loop = task.getLoop();
         if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
         task.#link(liveTasksOf(loop));
@@ -1136,7 +1209,7 @@ export interface CreateTaskOptions extends TaskOptions {
 }
 
 /** The options `new Task()` takes; anything else is for a task factory. */
-const TASK_OPTION_NAMES: ReadonlySet<string> = new Set(["name", "eagerStart", "loop"]);
+const TASK_OPTION_NAMES: ReadonlySet<string> = new Set(["name", "eagerStart", "loop", "context"]);
 
 /**
  * Makes a task of a user's coroutine on `loop`: through the loop's task

@@ -529,6 +529,70 @@ const ROWS: Row[] = [
     accepts: OPTIONS,
   },
   {
+    name: "createTask(coro, { context })",
+    fn: "createTask()",
+    arg: "context",
+    call: (v) => asyncio.createTask(body, { context: v as asyncio.Context }),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "new ContextVar(name)",
+    fn: "new ContextVar()",
+    arg: "name",
+    call: (v) => new asyncio.ContextVar(v as string),
+    accepts: ["string"],
+  },
+  {
+    name: "new ContextVar(name, options)",
+    fn: "new ContextVar()",
+    arg: "options",
+    call: (v) => new asyncio.ContextVar("x", v as never),
+    accepts: OPTIONS,
+  },
+  {
+    name: "contextVar.set(value)",
+    fn: "ContextVar.set()",
+    arg: "value",
+    call: (v) => new asyncio.Context().run(() => new asyncio.ContextVar("x").set(v)),
+    accepts: ALL,
+  },
+  {
+    name: "new Token(key, ...)",
+    fn: "new Token()",
+    arg: "key",
+    call: (v) =>
+      new asyncio.Token(v as symbol, new asyncio.Context(), new asyncio.ContextVar("x"), 1),
+    accepts: [],
+  },
+  {
+    name: "contextVar.reset(token)",
+    fn: "ContextVar.reset()",
+    arg: "token",
+    call: (v) => new asyncio.ContextVar("x").reset(v as never),
+    accepts: [],
+  },
+  {
+    name: "context.run(fn)",
+    fn: "Context.run()",
+    arg: "fn",
+    call: (v) => new asyncio.Context().run(v as never),
+    accepts: CALLBACK,
+  },
+  {
+    name: "context.get(variable)",
+    fn: "Context.get()",
+    arg: "variable",
+    call: (v) => new asyncio.Context().get(v as never),
+    accepts: [],
+  },
+  {
+    name: "context.has(variable)",
+    fn: "Context.has()",
+    arg: "variable",
+    call: (v) => new asyncio.Context().has(v as never),
+    accepts: [],
+  },
+  {
     name: "loop.callExceptionHandler(context)",
     fn: "EventLoop.callExceptionHandler()",
     arg: "context",
@@ -924,6 +988,7 @@ const ROWS: Row[] = [
     asyncio.QueueFull,
     asyncio.QueueShutDown,
     asyncio.BrokenBarrierError,
+    asyncio.LookupError,
   ].flatMap((ErrorClass): Row[] => [
     {
       name: `new ${ErrorClass.name}(message)`,
@@ -1156,9 +1221,11 @@ Deno.test("bad-input table: nothing hangs or is left behind afterwards", async (
 
 /** Exports and methods that take no argument (nothing to feed bad values to). */
 const NO_ARGUMENTS = new Set([
+  "copyContext",
   "currentTask",
   "getEventLoop",
   "getRunningLoop",
+  "new Context",
   "new Event",
   "new Lock",
   "new TaskGroup",
