@@ -1908,3 +1908,47 @@ test("TaskGroup.cancel(): ends the group early without an error, in both styles"
   });
   deepEqual(log, ["async child cancelled", "exited at 5"]);
 });
+
+// ------------------------------------------------------------ context variables
+
+test("context variables: tasks copy the context they are created in, callbacks the one they are scheduled in", async () => {
+  const cv = new asyncio.ContextVar<string>("cv", { default: "root" });
+  const log: string[] = [];
+  await virtual(function* () {
+    cv.set("main");
+    const child = asyncio.createTask(function* () {
+      log.push(`child sees ${cv.get()}`);
+      cv.set("child");
+      yield* asyncio.sleep(1);
+      log.push(`child after sleep sees ${cv.get()}`);
+    });
+    cv.set("main2");
+    asyncio.getRunningLoop().callSoon(() => log.push(`callback sees ${cv.get()}`));
+    cv.set("main3");
+    yield* child;
+    log.push(`main sees ${cv.get()}; the child's context has ${child.getContext().get(cv)}`);
+  });
+  deepEqual(log, [
+    "child sees main",
+    "callback sees main2",
+    "child after sleep sees child",
+    "main sees main3; the child's context has child",
+  ]);
+  equal(cv.get(), "root");
+});
+
+test("context variables: an async-function task keeps its context across await where the host has an async context", async () => {
+  // Without one (browsers, Vercel's Edge Runtime), code after the task's
+  // first await runs in the root context: documented in the README.
+  const cv = new asyncio.ContextVar<string>("cv", { default: "root" });
+  const seen = await virtual(async () => {
+    const task = asyncio.createTask(async () => {
+      cv.set("task");
+      const before = cv.get();
+      await asyncio.sleep(1);
+      return [before, cv.get()];
+    });
+    return await task;
+  });
+  deepEqual(seen, ["task", automatic ? "task" : "root"]);
+});
