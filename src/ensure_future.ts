@@ -29,8 +29,13 @@ export type Awaitable<T> =
  */
 export type AwaitedResult<A> = A extends PromiseLike<infer T> ? T
   : A extends Generator<unknown, infer T, unknown> ? T
-  : A extends (...args: never[]) => infer R ? AwaitedResult<R>
+  : A extends (...args: never[]) => infer R ? ReturnedResult<R>
   : never;
+
+/** What a task's function gives: a promise's or a generator's result, or the value it returns. */
+export type ReturnedResult<R> = R extends PromiseLike<infer T> ? T
+  : R extends Generator<unknown, infer T, unknown> ? T
+  : R;
 
 /**
  * Returns `aw` as a {@linkcode Future}: a Future or Task as it is; a

@@ -8,15 +8,17 @@
 import { EventLoop, getRunningLoop } from "./event_loop.ts";
 import type { Clock } from "./clock.ts";
 import type { Future } from "./future.ts";
-import { allTasks, Task } from "./task.ts";
+import { allTasks, Task, type TaskCoroutine } from "./task.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import { CancelledError, InvalidStateError, KeyboardInterrupt } from "./errors.ts";
-import { enterRun, exitRun } from "./_internal.ts";
+import { enterRun, exitRun, spawnTask } from "./_internal.ts";
+import { Context } from "./_context.ts";
+import { copyContext } from "./contextvars.ts";
 import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { gather } from "./gather.ts";
 import { addInterruptListener, type RemoveListener } from "./_host.ts";
 import { DISPOSE } from "./_wait_op.ts";
-import { checkOptions, describe } from "./_validate.ts";
+import { checkOptions, describe, isGenerator } from "./_validate.ts";
 import { asyncSlot } from "./_host.ts";
 
 /** In debug mode without a host context, how long (loop ms) a cancelled left-over may take before it is reported. */
@@ -25,6 +27,16 @@ const STUCK_REPORT_MS = 1_000;
 /** `Symbol.asyncDispose`, or its registered stand-in where the host lacks it (Node 20). */
 const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
   (Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")) as typeof Symbol.asyncDispose;
+
+/** Options for {@linkcode Runner.run}. */
+export interface RunnerRunOptions {
+  /**
+   * The context main's task runs in (itself, not a copy).
+   *
+   * @default {the runner's context: a copy of the one current when the runner made its loop, shared by its runs}
+   */
+  context?: Context;
+}
 
 /** Options for {@linkcode Runner}. */
 export interface RunnerOptions {
@@ -84,7 +96,9 @@ let runThenClose: (runner: Runner, main: unknown) => Promise<unknown>;
  * a run is in progress (option `handleSignals: false` turns it off).
  *
  * Equivalent to Python's `asyncio.Runner` (3.11+), with a clock instead of
- * `loop_factory` and no `context` argument. Unlike Python's loop, this one
+ * `loop_factory`. As there, every run's main task runs in the runner's
+ * context (made with its loop) unless `run()` is given one, so context
+ * variables a run sets are seen by the next. Unlike Python's loop, this one
  * keeps running its callbacks between runs (a JavaScript loop never blocks
  * the host), but it is the running loop only during a run.
  *
@@ -132,6 +146,8 @@ export class Runner {
   #handleSignals: boolean;
   #state: RunnerState = "created";
   #loop: EventLoop | null = null;
+  /** The context main tasks run in (Python's `Runner._context`), made with the loop. */
+  #context: Context | null = null;
   /** Whether a run of this runner is in progress. */
   #running = false;
   /** The shutdown once begun: a second close() waits for the same one. */
@@ -157,8 +173,9 @@ export class Runner {
    *
    * @typeParam A The type of `main`.
    * @param main The program: a generator function, an async function, a generator, a future or a promise.
+   * @param options The context main's task runs in.
    * @returns A promise of main's result.
-   * @throws {TypeError} If `main` is not awaitable.
+   * @throws {TypeError} If `main` is not awaitable, or `options.context` is not a Context.
    * @throws {InvalidStateError} If the runner is closed.
    * @throws {Error} If a run of this runner is in progress, or another event loop is running.
    *
@@ -177,8 +194,19 @@ export class Runner {
    * assert.equal(loop.isRunning(), false); // only during a run
    * ```
    */
-  run<A extends Awaitable<unknown>>(main: A): Promise<AwaitedResult<A>> {
-    return this.#run("Runner.run()", main, false) as Promise<AwaitedResult<A>>;
+  run<A extends Awaitable<unknown>>(
+    main: A,
+    options?: RunnerRunOptions,
+  ): Promise<AwaitedResult<A>> {
+    let context: Context | undefined;
+    if (options !== undefined) {
+      checkOptions("Runner.run()", options);
+      context = options.context;
+      if (context !== undefined && !(context instanceof Context)) {
+        throw new TypeError(`Runner.run(): 'context' must be a Context, got ${describe(context)}`);
+      }
+    }
+    return this.#run("Runner.run()", main, false, context) as Promise<AwaitedResult<A>>;
   }
 
   /**
@@ -251,12 +279,13 @@ export class Runner {
       this.#loop = new EventLoop(
         this.#clock === undefined ? { debug } : { clock: this.#clock, debug },
       );
+      this.#context = copyContext();
       this.#state = "initialized";
     }
     return this.#loop;
   }
 
-  #run(where: string, main: unknown, oneShot: boolean): Promise<unknown> {
+  #run(where: string, main: unknown, oneShot: boolean, context?: Context): Promise<unknown> {
     if (!oneShot) {
       // (run() keeps its own message: enterRun's, below.)
       if (this.#running) {
@@ -281,7 +310,12 @@ export class Runner {
     }
     let future: Future<unknown>;
     try {
-      future = toFuture(loop, main, where, "main");
+      // A coroutine's task runs in the runner's context (Python's create_task(coro, context=)).
+      future = typeof main === "function" || isGenerator(main)
+        ? spawnTask(where, loop, main as TaskCoroutine<unknown>, {
+          context: context ?? this.#context as Context,
+        })
+        : toFuture(loop, main, where, "main");
     } catch (error) {
       exitRun(loop);
       if (oneShot) this.#discard(loop);

@@ -293,6 +293,24 @@ const ROWS: Row[] = [
     outside: true,
   },
   {
+    name: "runner.run(main, { context })",
+    fn: "Runner.run()",
+    arg: "context",
+    call: (v) => {
+      const runner = new asyncio.Runner({ clock: new asyncio.VirtualClock({ autojump: true }) });
+      try {
+        return runner.run(function* () {}, { context: v as asyncio.Context }).finally(() =>
+          runner.close()
+        );
+      } catch (error) {
+        runner[Symbol.dispose]();
+        throw error;
+      }
+    },
+    accepts: OPTIONAL,
+    outside: true,
+  },
+  {
     name: "staggeredRace(coroFns, delayMs)",
     fn: "staggeredRace()",
     arg: "coroFns",

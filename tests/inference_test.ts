@@ -22,7 +22,10 @@ Deno.test("inference: run() resolves to main's result, in both coroutine styles"
   expectType<typeof fromAsync, string>(true);
   const fromTask = await asyncio.run(() => asyncio.sleep(1).then(() => true), autojump());
   expectType<typeof fromTask, boolean>(true);
-  assert.deepEqual([fromGenerator, fromAsync, fromTask], [42, "text", true]);
+  // A plain function's value (the task resolves to what it returns).
+  const fromPlain = await asyncio.run(() => ({ id: 7 }), autojump());
+  expectType<typeof fromPlain, { id: number }>(true);
+  assert.deepEqual([fromGenerator, fromAsync, fromTask, fromPlain], [42, "text", true, { id: 7 }]);
 });
 
 Deno.test("inference: gather gives a tuple of each input's result", async () => {

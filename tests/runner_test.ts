@@ -514,3 +514,42 @@ Deno.test("Ctrl-C: run() cancels main and then still cleans up what main left", 
     assert.deepEqual(log, ["main finally", "leftover finally"]);
   });
 });
+
+Deno.test("Runner: runs share the runner's context; run(main, { context }) uses the one given", async () => {
+  // CPython: test_runners.py RunnerTests.test_run_keeps_context (the same
+  // program: -1, then 1, then the context holds 2), and test_run_with_context.
+  const cvar = new asyncio.ContextVar<number>("cvar", { default: -1 });
+  function* f(value: number) {
+    const old = cvar.get();
+    yield* asyncio.sleep(0);
+    cvar.set(value);
+    return old;
+  }
+  {
+    await using runner = new asyncio.Runner(virtual());
+    assert.equal(await runner.run(() => f(1)), -1);
+    assert.equal(
+      await runner.run(async () => {
+        const old = cvar.get();
+        await asyncio.sleep(0);
+        cvar.set(2);
+        return old;
+      }),
+      1,
+    );
+    assert.equal((await runner.run(() => asyncio.copyContext())).get(cvar), 2);
+    const own = new asyncio.Context();
+    assert.equal(await runner.run(() => f(3), { context: own }), -1);
+    assert.equal(own.get(cvar), 3);
+    assert.equal(await runner.run(() => cvar.get()), 2, "the runner's context is untouched");
+  }
+  assert.equal(cvar.get(), -1, "the caller's context is the runner's copy's origin, not changed");
+  // run() is a one-shot Runner: main runs in a copy of the caller's context.
+  const token = cvar.set(10);
+  try {
+    assert.equal(await asyncio.run(() => f(11), virtual()), 10);
+    assert.equal(cvar.get(), 10);
+  } finally {
+    cvar.reset(token);
+  }
+});
