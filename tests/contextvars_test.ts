@@ -293,3 +293,19 @@ Deno.test("contexts: a task factory and run() pass the context option through", 
   assert.equal(seen, "given");
   assert.equal(cv.get(), "root");
 });
+
+Deno.test("contexts: a future's done callback runs in the root context; ctx.run keeps one (README)", async () => {
+  // A difference from Python (add_done_callback copies the context): documented.
+  const cv = new asyncio.ContextVar<string>("cv", { default: "root" });
+  const log: string[] = [];
+  await runVirtual(function* () {
+    cv.set("main");
+    const future = asyncio.getRunningLoop().createFuture<void>();
+    future.addDoneCallback(() => log.push(`plain: ${cv.get()}`));
+    const ctx = asyncio.copyContext();
+    future.addDoneCallback((f) => ctx.run((_: unknown) => log.push(`kept: ${cv.get()}`), f));
+    future.setResult();
+    yield* asyncio.sleep(0);
+  });
+  assert.deepEqual(log, ["plain: root", "kept: main"]);
+});
