@@ -57,8 +57,16 @@ import { cancelledError } from "./_cancelled.ts";
  */
 export type BlockMode = "generator" | "async";
 
-/** Makes a block's coroutine for the task that runs it (its owner). */
-export type BlockCoroutine<T> = (owner: Task<unknown>, mode: BlockMode) => Coroutine<T>;
+/**
+ * Makes a block's coroutine for the task that runs it (its owner), from the
+ * two arguments the block keeps (fields, not a closure per call).
+ */
+export type BlockCoroutine<T, A = unknown, B = unknown> = (
+  owner: Task<unknown>,
+  mode: BlockMode,
+  a: A,
+  b: B,
+) => Coroutine<T>;
 
 // Assigned in Block's static block, where its #private state is reachable.
 let activateBlock: (block: Block<unknown>, eager: boolean) => boolean;
@@ -71,6 +79,8 @@ const STARTED = 2; // started as a task of its own
 /** The dormant task a block call returns (see the module doc). */
 class Block<T> extends Task<T> {
   #coroutine: BlockCoroutine<T>;
+  #a: unknown;
+  #b: unknown;
   /** Started as a task, it prefers the async driver (its body is an async function). */
   #asyncBody: boolean;
   #state = WAITING;
@@ -79,6 +89,8 @@ class Block<T> extends Task<T> {
   constructor(
     loop: EventLoop,
     coroutine: BlockCoroutine<T>,
+    a: unknown,
+    b: unknown,
     asyncBody: boolean,
     label: string,
   ) {
@@ -86,6 +98,8 @@ class Block<T> extends Task<T> {
     super(null as never, DORMANT as TaskOptions);
     DORMANT.loop = undefined;
     this.#coroutine = coroutine;
+    this.#a = a;
+    this.#b = b;
     this.#asyncBody = asyncBody;
     if (loop.getDebug()) watchNeverAwaited(this, loop, label);
   }
@@ -102,7 +116,7 @@ class Block<T> extends Task<T> {
         const mode: BlockMode = owner.getCoro() !== null || asyncSlot === null
           ? "generator"
           : "async";
-        return new InlineRun(this, this.#coroutine(owner, mode));
+        return new InlineRun(this, this.#coroutine(owner, mode, this.#a, this.#b));
       }
       this.#start(false);
     }
@@ -121,7 +135,10 @@ class Block<T> extends Task<T> {
         this.#state = INLINE;
         this.#owner = owner;
         forget(this);
-        return drive(this, this.#coroutine(owner, "async")).then(onfulfilled, onrejected);
+        return drive(this, this.#coroutine(owner, "async", this.#a, this.#b)).then(
+          onfulfilled,
+          onrejected,
+        );
       }
       this.#start(false);
     }
@@ -160,10 +177,11 @@ class Block<T> extends Task<T> {
     this.#state = STARTED;
     forget(this);
     const coroutine = this.#coroutine;
+    const a = this.#a, b = this.#b;
     const run = this.#asyncBody && asyncSlot !== null
       // An async body then runs in this task's context, as in an async caller.
-      ? () => plainDrive(coroutine(this as Task<unknown>, "async"))
-      : coroutine(this as Task<unknown>, "generator");
+      ? () => plainDrive(coroutine(this as Task<unknown>, "async", a, b))
+      : coroutine(this as Task<unknown>, "generator", a, b);
     startTask(this as Task<unknown>, run, eager);
   }
 
@@ -216,13 +234,15 @@ function* awaitBlock<T>(block: Future<T>): Generator<unknown, T, unknown> {
 }
 
 /** Makes a block: `coroutine` runs when something first waits on it. */
-export function makeBlock<T>(
+export function makeBlock<T, A, B>(
   loop: EventLoop,
-  coroutine: BlockCoroutine<T>,
+  coroutine: BlockCoroutine<T, A, B>,
+  a: A,
+  b: B,
   asyncBody: boolean,
   label: string,
 ): Future<T> {
-  return new Block(loop, coroutine, asyncBody, label);
+  return new Block(loop, coroutine as BlockCoroutine<T>, a, b, asyncBody, label);
 }
 
 // ------------------------------------------------------------ running inline

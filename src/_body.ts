@@ -16,12 +16,7 @@
 import type { EventLoop } from "./event_loop.ts";
 import { type Coroutine, Task } from "./task.ts";
 
-const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as new () => unknown;
-
-/** Whether `fn` is a generator function (`function*`, also when bound). */
-export function isGeneratorFunction(fn: unknown): boolean {
-  return fn instanceof GeneratorFunction;
-}
+export { isGeneratorFunction } from "./_validate.ts";
 
 /**
  * Starts a non-generator body as a child task: `call(signal)` invokes the

@@ -98,7 +98,9 @@ function read(h: object): VarMap {
 
 /** The variables of the context code runs in now. */
 export function currentVars(): VarMap {
-  return read(holder ?? outside());
+  const h = holder;
+  if (h === null && !slotEntered) return varsOf(ROOT); // the common case outside tasks
+  return read(h ?? outside());
 }
 
 /** The `Context` code runs in now, made at once if it is still a snapshot. */

@@ -79,6 +79,13 @@ export function checkSignal(where: string, value: unknown): void {
   }
 }
 
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as new () => unknown;
+
+/** Whether `fn` is a generator function (`function*`, also when bound). */
+export function isGeneratorFunction(fn: unknown): boolean {
+  return fn instanceof GeneratorFunction;
+}
+
 /** The prototype every native generator object inherits from. */
 export const GeneratorPrototype: Generator = Object.getPrototypeOf(function* () {}).prototype;
 const isPrototypeOf = Object.prototype.isPrototypeOf;

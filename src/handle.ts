@@ -22,6 +22,8 @@ let timerLess: (a: TimerHandle, b: TimerHandle) => boolean;
 let setCancelHook: (handle: TimerHandle, hook: CancelHook | null) => void;
 let makeTimer: (when: number, callback: Callback, arg: unknown) => TimerHandle;
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
+/** Set while makeTimer constructs one of the package's timers (no user context to keep). */
+let makingTimer = false;
 
 /**
  * A callback scheduled with {@linkcode EventLoop.callSoon}. Cancelling it
@@ -67,7 +69,8 @@ export class Handle {
   constructor(callback: Callback, args: readonly unknown[]) {
     this.#callback = callback;
     this.#args = args;
-    this.#context = currentVars(); // Python's copy_context()
+    // Python's copy_context(); the package's own timers (makeTimer) need none.
+    this.#context = makingTimer ? null : currentVars();
   }
 
   /** Prevents the callback from running, if it has not run yet. */
@@ -133,9 +136,10 @@ export class Handle {
       }
     };
     makeTimer = (when: number, callback: Callback, arg: unknown): TimerHandle => {
+      makingTimer = true;
       const timer = new TimerHandle(when, callback, NO_ARGS);
+      makingTimer = false;
       timer.#args = arg; // a single argument, not an array (see #args)
-      timer.#context = null;
       return timer;
     };
     handleCallbackName = (handle: Handle): string => handle.#describe();

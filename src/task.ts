@@ -49,6 +49,7 @@ import {
   describe,
   GeneratorPrototype,
   isGenerator,
+  isGeneratorFunction,
   isNativeGenerator,
 } from "./_validate.ts";
 
@@ -648,9 +649,11 @@ export class Task<T> extends Future<T> {
     current = this as Task<unknown>;
     let value: unknown;
     try {
-      if (asyncSlot !== null) {
+      if (asyncSlot !== null && !isGeneratorFunction(fn)) {
         // In the host's async context, holding this task: everything the
         // function awaits, now or after any number of awaits, can find it.
+        // (A generator function makes a generator task: it needs none, and
+        // entering the context is the costliest thing a task does.)
         this.#bits |= IN_CONTEXT;
         callingFunction = fn;
         value = runInSlot(this, callInContext, this as Task<unknown>);

@@ -501,10 +501,21 @@ export function taskGroup<T>(body: TaskGroupBody<T>): Future<T> {
   checkFunction("taskGroup()", "body", body);
   return makeBlock(
     getEventLoop(),
-    (owner, mode) => runGroup(new TaskGroup(), body, owner, mode),
+    runGroupBlock<T>,
+    body,
+    undefined,
     !isGeneratorFunction(body),
     "taskGroup()",
   );
+}
+
+/** The block's coroutine of taskGroup(): a new group around `body`. */
+function runGroupBlock<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  body: TaskGroupBody<T>,
+): Coroutine<T> {
+  return runGroup(new TaskGroup(), body, owner, mode);
 }
 
 /**

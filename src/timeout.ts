@@ -283,10 +283,32 @@ function block<T>(
 ): Future<T> {
   return makeBlock(
     getEventLoop(),
-    (owner, mode) => runScope(owner, mode, label, deadline, relative, body),
+    relative ? runRelative<T> : runAbsolute<T>,
+    deadline,
+    body,
     !isGeneratorFunction(body),
     label,
   );
+}
+
+/** The block's coroutine of timeout(ms): the deadline counts from its start. */
+function runRelative<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  ms: number | null,
+  body: TimeoutBody<T>,
+): Coroutine<T> {
+  return runScope(owner, mode, "timeout()", ms, true, body);
+}
+
+/** The block's coroutine of timeoutAt(whenMs). */
+function runAbsolute<T>(
+  owner: Task<unknown>,
+  mode: BlockMode,
+  whenMs: number | null,
+  body: TimeoutBody<T>,
+): Coroutine<T> {
+  return runScope(owner, mode, "timeoutAt()", whenMs, false, body);
 }
 
 /**

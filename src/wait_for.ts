@@ -83,7 +83,9 @@ export function waitFor<T>(aw: Awaitable<T>, timeoutMs: number | null): Future<T
   const loop = aw instanceof Future ? aw.getLoop() : getEventLoop();
   return makeBlock(
     loop,
-    (owner, mode) => waitForBody(owner, mode, aw, timeoutMs),
+    waitForBody<T>,
+    aw,
+    timeoutMs,
     !isGenerator(aw) && !(aw instanceof Future) && !isGeneratorFunction(aw),
     "waitFor()",
   );
@@ -128,7 +130,10 @@ function* waitForBody<T>(
   scope.bodySignal = bodySignal;
   let result: T;
   try {
-    result = yield* awaited(owner, mode, aw, bodySignal);
+    // A future (the common case) is waited on here, without a generator of its own.
+    result = aw instanceof Future
+      ? yield* aw as Future<T>
+      : yield* awaited(owner, mode, aw, bodySignal);
   } catch (error) {
     bodySignal?.close();
     throw scope.exit(error);
