@@ -76,6 +76,16 @@ export function swapHolder(next: Holder): Holder {
   return previous;
 }
 
+/** What code runs in now, as swapHolder set it (null outside). */
+export function currentHolder(): Holder {
+  return holder;
+}
+
+/** The variables of `ref` now: a copy of the context it stands for. */
+export function snapshotOf(ref: ContextRef): VarMap {
+  return ref instanceof Context ? varsOf(ref) : ref;
+}
+
 let varsOf: (context: Context) => VarMap;
 let setVars: (context: Context, vars: VarMap) => void;
 

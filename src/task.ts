@@ -39,9 +39,11 @@ import {
   Context,
   contextOf,
   type ContextRef,
+  currentHolder,
   currentVars,
   EMPTY_VARS,
   installTaskContexts,
+  snapshotOf,
   swapHolder,
 } from "./_context.ts";
 import {
@@ -250,6 +252,8 @@ export class Task<T> extends Future<T> {
     const dormant = options === (DORMANT as TaskOptions);
     if (dormant) {
       loop = DORMANT.loop as EventLoop;
+    } else if (options === TASK_LOOP) {
+      loop = TASK_LOOP.loop; // spawnTask's own options: a checked loop, nothing else
     } else if (options !== undefined) {
       checkOptions(taskWhere, options);
       ({ loop, name, eagerStart = false, context } = options);
@@ -296,7 +300,12 @@ export class Task<T> extends Future<T> {
     } else if (typeof coro === "function") this.#coro = coro;
     else this.#setCoro(coro as Coroutine<T>); // a look-alike generator
     this.#name = name === undefined ? ++taskCounter : name;
-    this.#context = context ?? currentVars(); // a snapshot: Python's copy_context()
+    // A snapshot of the current context (Python's copy_context()); made in a
+    // task's step, of that task's (the common case, read directly).
+    this.#context = context ??
+      (current !== null && currentHolder() === current
+        ? snapshotOf(current.#context)
+        : currentVars());
     const taskLoop = loop;
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
@@ -552,16 +561,6 @@ export class Task<T> extends Future<T> {
    * what the coroutine itself does.
    */
   #step(error: unknown): void {
-    // The task's context is what its code runs in (Python's `context.run(step)`).
-    const outer = swapHolder(this);
-    try {
-      this.#stepInContext(error);
-    } finally {
-      swapHolder(outer);
-    }
-  }
-
-  #stepInContext(error: unknown): void {
     if (this.#bits & MUST_CANCEL) {
       if (!(error instanceof CancelledError)) error = this.#makeCancelledError();
       this.#bits &= ~MUST_CANCEL;
@@ -580,8 +579,11 @@ export class Task<T> extends Future<T> {
     } else if (coro === null) {
       return; // an async task already started; cannot happen
     }
+    // The coroutine runs as the current task, in the task's context (Python's
+    // `context.run(step)`); both are given back before any bookkeeping.
     const previous = current;
     current = this as Task<unknown>;
+    const outer = swapHolder(this);
     let result: IteratorResult<unknown, T>;
     try {
       if (this.#bits & NATIVE) {
@@ -591,10 +593,12 @@ export class Task<T> extends Future<T> {
       }
     } catch (thrown) {
       current = previous;
+      swapHolder(outer);
       this.#finishWithError(thrown);
       return;
     }
     current = previous;
+    swapHolder(outer);
     if (result.done) {
       if (this.#bits & MUST_CANCEL) {
         // Cancelled right as the coroutine returned: Python's
@@ -647,6 +651,7 @@ export class Task<T> extends Future<T> {
     this.#coro = null;
     const previous = current;
     current = this as Task<unknown>;
+    const outer = swapHolder(this);
     let value: unknown;
     try {
       if (asyncSlot !== null && !isGeneratorFunction(fn)) {
@@ -662,10 +667,12 @@ export class Task<T> extends Future<T> {
       }
     } catch (thrown) {
       current = previous;
+      swapHolder(outer);
       this.#finishWithError(thrown);
       return null;
     }
     current = previous;
+    swapHolder(outer);
     if (value === FOLLOWED) {
       // A native promise, followed in the context. Until the function
       // reaches its first wait, the rest of this step runs on microtasks.
