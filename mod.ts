@@ -43,6 +43,7 @@ export * from "./src/event.ts";
 export * from "./src/event_loop.ts";
 export * from "./src/future.ts";
 export * from "./src/gather.ts";
+export * from "./src/graph.ts";
 export * from "./src/handle.ts";
 export * from "./src/lock.ts";
 export * from "./src/queue.ts";

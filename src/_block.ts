@@ -74,6 +74,8 @@ class Block<T> extends Task<T> {
   #asyncBody: boolean;
   #state = WAITING;
   #owner: Task<unknown> | null = null;
+  /** What made it ("timeout()", "taskGroup()", ...): the coroutine's name in the call graph. */
+  #label: string;
 
   constructor(
     loop: EventLoop,
@@ -86,6 +88,7 @@ class Block<T> extends Task<T> {
     DORMANT.loop = undefined;
     this.#coroutine = coroutine;
     this.#asyncBody = asyncBody;
+    this.#label = label;
     if (loop.getDebug()) watchNeverAwaited(this, loop, label);
   }
 
@@ -163,7 +166,7 @@ class Block<T> extends Task<T> {
       // An async body then runs in this task's context, as in an async caller.
       ? () => plainDrive(coroutine(this as Task<unknown>, "async"))
       : coroutine(this as Task<unknown>, "generator");
-    startTask(this as Task<unknown>, run, eager);
+    startTask(this as Task<unknown>, run, eager, this.#label);
   }
 
   static {

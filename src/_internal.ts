@@ -175,6 +175,35 @@ export let promiseOf: (
  */
 export let markNotAWait: (future: Future<unknown>) => void;
 
+/** Records that `waiter` awaits `future` (Python's `future_add_to_awaited_by`), unchecked. */
+export let addAwaitedBy: (future: Future<unknown>, waiter: Future<unknown>) => void;
+/** Removes what addAwaitedBy recorded. */
+export let discardAwaitedBy: (future: Future<unknown>, waiter: Future<unknown>) => void;
+/** The futures recorded as awaiting `future` (not the tasks that wait on it directly). */
+export let awaitedByOf: (future: Future<unknown>) => Future<unknown>[];
+/**
+ * Names a pending primitive waiter by the operation it serves (a WaitOp that
+ * a task drives itself): costs no field, kept until the waiter is done.
+ */
+export let labelWait: (future: Future<unknown>, op: unknown) => void;
+/** What labelWait gave a pending future, or undefined. */
+export let waitLabelOf: (future: Future<unknown>) => unknown;
+/** The timer of a pending sleep, or undefined. */
+export let timerOf: (future: Future<unknown>) => TimerHandle | undefined;
+/** The arguments registered with internal callback `fn` on a pending future. */
+export let callbackArgs: (future: Future<unknown>, fn: unknown) => unknown[];
+
+/** A combinator future's own name for the task tree ("gather() of 3"), on its prototype. */
+export const WAIT_NAME: unique symbol = Symbol("asyncio wait name");
+
+/**
+ * Set once any loop is in debug mode: waits then tell the task that
+ * suspends where it did ({@linkcode noteSuspend}); one load per wait otherwise.
+ */
+export const SUSPEND_SITES: { on: boolean } = { on: false };
+/** Records, in debug mode, the stack of the running task as it suspends now (see task.ts). */
+export let noteSuspend: () => void = () => {};
+
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
   failFuture: typeof failFuture;
@@ -194,6 +223,13 @@ export function installFutureInternals(x: {
   ownTimer: typeof ownTimer;
   promiseOf: typeof promiseOf;
   markNotAWait: typeof markNotAWait;
+  addAwaitedBy: typeof addAwaitedBy;
+  discardAwaitedBy: typeof discardAwaitedBy;
+  awaitedByOf: typeof awaitedByOf;
+  labelWait: typeof labelWait;
+  waitLabelOf: typeof waitLabelOf;
+  timerOf: typeof timerOf;
+  callbackArgs: typeof callbackArgs;
 }): void {
   ({
     resolveFuture,
@@ -214,6 +250,13 @@ export function installFutureInternals(x: {
     ownTimer,
     promiseOf,
     markNotAWait,
+    addAwaitedBy,
+    discardAwaitedBy,
+    awaitedByOf,
+    labelWait,
+    waitLabelOf,
+    timerOf,
+    callbackArgs,
   } = x);
 }
 
@@ -236,7 +279,7 @@ export let cancelQuietly: (task: Task<unknown>) => void;
 export let taskSignal: (task: Task<unknown>) => AbortSignal;
 
 /** Gives a dormant task its coroutine and starts it as any new task (in the next iteration, or eagerly). */
-export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean) => void;
+export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean, label: string) => void;
 
 /**
  * Starts a dormant block (see _block.ts) as a task of its own, for the
@@ -319,6 +362,29 @@ export let newTask: <T>(
  */
 export let pendingCancelMessage: (future: Future<unknown>) => string | undefined;
 
+/** What graph.ts and the task tree read of a task (see inspectTask). */
+export interface TaskSnapshot {
+  /** The function the task was made from (or a block's label), or null for a generator object. */
+  fn: ((...args: never[]) => unknown) | string | null;
+  /** The loop time when the task was created (or, for a block, started). */
+  born: number;
+  /** The pending futures it waits on now (a generator task: none or one). */
+  waits: Future<unknown>[];
+  /** Whether its step is running now. */
+  running: boolean;
+  /** A started async-function task (the host runs it). */
+  isAsync: boolean;
+  /** Its waits are known (a generator task, or an async one in the host's async context). */
+  waitsKnown: boolean;
+  /** Debug mode: the stack where it last suspended. */
+  site: Error | undefined;
+  /** Debug mode: the stack where it was created. */
+  created: string | undefined;
+}
+
+/** A snapshot of a task for the call graph and the task tree. */
+export let inspectTask: (task: Task<unknown>) => TaskSnapshot;
+
 export function installTaskInternals(x: {
   newTask: typeof newTask;
   pendingCancelMessage: typeof pendingCancelMessage;
@@ -330,8 +396,12 @@ export function installTaskInternals(x: {
   awaitingTask: typeof awaitingTask;
   addAsyncWait: typeof addAsyncWait;
   asyncWaitDone: typeof asyncWaitDone;
+  inspectTask: typeof inspectTask;
+  noteSuspend: typeof noteSuspend;
 }): void {
   ({
+    inspectTask,
+    noteSuspend,
     newTask,
     pendingCancelMessage,
     startTask,

@@ -22,6 +22,7 @@ import {
   makeTimer,
   runHandle,
   setCancelHook,
+  SUSPEND_SITES,
   timerLess,
 } from "./_internal.ts";
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
@@ -249,6 +250,7 @@ export class EventLoop {
     }
     this.#clock = clock;
     this.#debug = debug;
+    if (debug) SUSPEND_SITES.on = true;
     this.#slowCallbackMs = slowCallbackMs;
   }
 
@@ -561,6 +563,7 @@ export class EventLoop {
       );
     }
     this.#debug = enabled;
+    if (enabled) SUSPEND_SITES.on = true;
   }
 
   /** A description like `<EventLoop running=false closed=false debug=false>`. */
