@@ -54,6 +54,7 @@ export * from "./src/sleep.ts";
 export * from "./src/staggered_race.ts";
 export * from "./src/task.ts";
 export * from "./src/task_group.ts";
+export * from "./src/task_tree.ts";
 export * from "./src/timeout.ts";
 export * from "./src/wait.ts";
 export * from "./src/wait_for.ts";

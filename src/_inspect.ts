@@ -172,7 +172,8 @@ export function suspendedFrames(task: Task<unknown>, snapshot: TaskSnapshot): Fr
 }
 
 const AsyncFunction = (async () => {}).constructor;
-function isAsyncFunction(fn: unknown): boolean {
+/** Whether `fn` is an async function (not one returning a promise by hand). */
+export function isAsyncFunction(fn: unknown): boolean {
   return fn instanceof AsyncFunction;
 }
 

@@ -11,6 +11,7 @@
  */
 
 import type { EventLoop } from "./event_loop.ts";
+import type { Clock } from "./clock.ts";
 import type { Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
 import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
@@ -46,6 +47,18 @@ export function installHandleInternals(x: {
   ({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer } = x);
 }
 
+// ------------------------------------------------------------ clocks
+
+/**
+ * The deadlock window of a clock, in real ms (VirtualClock's
+ * `deadlockAfterMs`): finite only for a VirtualClock with autojump.
+ */
+export let deadlockWindow: (clock: Clock) => number = () => Infinity;
+
+export function installClockInternals(fn: typeof deadlockWindow): void {
+  deadlockWindow = fn;
+}
+
 // ------------------------------------------------------------ the loop
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
@@ -65,6 +78,16 @@ export let scheduleTimer: <A>(
   fn: (arg: A) => void,
   arg: A,
 ) => TimerHandle;
+/**
+ * Sets what the loop calls when it goes idle with no timer armed (nothing
+ * it can ever do by itself), or when an async-function task's wait begins
+ * while it is so; null removes it. For run()'s deadlock check.
+ */
+export let setIdleHook: (loop: EventLoop, hook: (() => void) | null) => void;
+/** Whether the loop is idle: nothing ready or held, no timer armed. */
+export let isIdle: (loop: EventLoop) => boolean;
+/** An async-function task of `loop` began a wait (the deadlock check looks again). */
+export let noteAsyncWait: (loop: EventLoop) => void;
 /** Makes `loop` the running loop for a whole run(); throws if one is running. */
 export let enterRun: (loop: EventLoop) => void;
 /** Ends what enterRun began. */
@@ -77,8 +100,21 @@ export function installLoopInternals(x: {
   scheduleTimer: typeof scheduleTimer;
   enterRun: typeof enterRun;
   exitRun: typeof exitRun;
+  setIdleHook: typeof setIdleHook;
+  isIdle: typeof isIdle;
+  noteAsyncWait: typeof noteAsyncWait;
 }): void {
-  ({ pushEntry, holdLoop, releaseLoop, scheduleTimer, enterRun, exitRun } = x);
+  ({
+    pushEntry,
+    holdLoop,
+    releaseLoop,
+    scheduleTimer,
+    enterRun,
+    exitRun,
+    setIdleHook,
+    isIdle,
+    noteAsyncWait,
+  } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */

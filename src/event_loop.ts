@@ -105,6 +105,9 @@ const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
 let holdLoop: (loop: EventLoop) => number;
 let releaseLoop: (loop: EventLoop, epoch: number) => void;
+let setIdleHook: (loop: EventLoop, hook: (() => void) | null) => void;
+let isIdle: (loop: EventLoop) => boolean;
+let noteAsyncWait: (loop: EventLoop) => void;
 let scheduleTimer: <A>(
   loop: EventLoop,
   when: number,
@@ -203,6 +206,9 @@ export class EventLoop {
     }
     this.#stopWaiting();
   };
+
+  /** Called when the loop goes idle with no timer armed (run()'s deadlock check), or null. */
+  #idleHook: (() => void) | null = null;
 
   #timers = new Heap<TimerHandle>(timerLess);
   #cancelledTimers = 0;
@@ -675,7 +681,15 @@ export class EventLoop {
     } else {
       this.#burstIterations = 0;
       this.#burstStart = -1;
+      // Nothing ready and nothing armed: only the outside can wake the loop now.
+      if (this.#idleHook !== null && this.#armedAt === Infinity) this.#idleHook();
     }
+  }
+
+  /** Nothing ready, nothing held, no iteration queued, no timer armed. */
+  #isIdle(): boolean {
+    return !this.#jobQueued && this.#count === 0 && this.#heldCount === 0 && !this.#waiting &&
+      this.#armedAt === Infinity;
   }
 
   /**
@@ -947,6 +961,13 @@ export class EventLoop {
       loop.#checkOpen();
       return loop.#insertTimer(makeTimer(when, fn, arg));
     };
+    setIdleHook = (loop, hook) => {
+      loop.#idleHook = hook;
+    };
+    isIdle = (loop) => loop.#isIdle();
+    noteAsyncWait = (loop) => {
+      if (loop.#idleHook !== null && loop.#isIdle()) loop.#idleHook();
+    };
   }
 }
 
@@ -1027,6 +1048,9 @@ installLoopInternals({
   holdLoop,
   releaseLoop,
   scheduleTimer,
+  setIdleHook,
+  isIdle,
+  noteAsyncWait,
   enterRun: (loop) => {
     if (runningLoop !== null) {
       throw new Error(

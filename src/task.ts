@@ -22,6 +22,7 @@ import {
   installTaskInternals,
   isSuspend,
   isYieldOnce,
+  noteAsyncWait,
   peekFailure,
   pushEntry,
   releaseLoop,
@@ -926,6 +927,7 @@ export class Task<T> extends Future<T> {
           }
         }
         task.#release(); // its step ends here, waiting on `future`; the loop may go on now
+        noteAsyncWait(task.getLoop()); // the deadlock check of run() looks again
       },
       asyncWaitDone: (task, future) => {
         task.#removeWait(future);

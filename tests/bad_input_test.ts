@@ -478,6 +478,41 @@ const ROWS: Row[] = [
     accepts: ["undefined", "null", "negative"],
   },
   {
+    name: "formatTaskTree(loop)",
+    fn: "formatTaskTree()",
+    arg: "loop",
+    call: (v) => asyncio.formatTaskTree(v as never),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "printTaskTree(loop)",
+    fn: "printTaskTree()",
+    arg: "loop",
+    call: (v) => asyncio.printTaskTree(v as never, { write: () => {} }),
+    accepts: OPTIONAL,
+  },
+  {
+    name: "printTaskTree(loop, options)",
+    fn: "printTaskTree()",
+    arg: "options",
+    call: (v) => asyncio.printTaskTree(undefined, v as never),
+    accepts: OPTIONS,
+    skip: {
+      undefined: "prints the tree with console.log",
+      object: "prints the tree with console.log",
+      promise: "prints the tree with console.log",
+      usedGenerator: "prints the tree with console.log",
+    },
+  },
+  {
+    name: "printTaskTree(loop, { write })",
+    fn: "printTaskTree()",
+    arg: "write",
+    call: (v) => asyncio.printTaskTree(undefined, { write: v as never }),
+    accepts: [...OPTIONAL, ...CALLBACK],
+    skip: { undefined: "prints the tree with console.log" },
+  },
+  {
     name: "futureAddToAwaitedBy(fut)",
     fn: "futureAddToAwaitedBy()",
     arg: "fut",
@@ -680,6 +715,14 @@ const ROWS: Row[] = [
     arg: "autojump",
     call: (v) => new asyncio.VirtualClock({ autojump: v as boolean }),
     accepts: OPTIONAL,
+  },
+  {
+    name: "new VirtualClock({ deadlockAfterMs })",
+    fn: "VirtualClock",
+    arg: "deadlockAfterMs",
+    call: (v) => new asyncio.VirtualClock({ deadlockAfterMs: v as number }),
+    // Infinity turns the deadlock check off.
+    accepts: ["undefined", "Infinity"],
   },
 
   // -- Future and Task
@@ -988,6 +1031,7 @@ const ROWS: Row[] = [
     asyncio.QueueFull,
     asyncio.QueueShutDown,
     asyncio.BrokenBarrierError,
+    asyncio.DeadlockError,
   ].flatMap((ErrorClass): Row[] => [
     {
       name: `new ${ErrorClass.name}(message)`,
