@@ -84,6 +84,17 @@ export function parseStack(stack: string): StackFrame[] {
   return frames;
 }
 
+/** The stack of the caller of the caller, deep enough for a chain of coroutines (V8 keeps 10 frames by default). */
+export function deepStack(): string {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  if (typeof limit === "number" && limit < 100) E.stackTraceLimit = 100;
+  const stack = new Error().stack ?? "";
+  if (typeof limit === "number") E.stackTraceLimit = limit;
+  // This function's own frame goes: the caller sees the stack from itself on.
+  return stack.replace(/\n[^\n]*/, "");
+}
+
 /** The package's own `src/` directory as stack frames spell it, or null when unknown. */
 const sourceDir: string | null = (() => {
   const frames = parseStack(new Error().stack ?? "");

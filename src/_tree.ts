@@ -10,6 +10,7 @@ import type { Task } from "./task.ts";
 import {
   coroutineFrames,
   coroutineName,
+  deepStack,
   describeWait,
   formatMs,
   isAsyncFunction,
@@ -54,7 +55,7 @@ export function renderTree(loop: EventLoop): string {
     if (debug) {
       const pipe = kids.length > 0 ? "│   " : "    ";
       const frames = snapshot.running
-        ? coroutineFrames(new Error().stack ?? "", 0)
+        ? coroutineFrames(deepStack(), 0)
         : suspendedFrames(task, snapshot);
       for (const frame of frames) {
         if (frame.fileName === null) continue;

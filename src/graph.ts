@@ -8,7 +8,15 @@
 import { getRunningLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import { currentTask, Task } from "./task.ts";
-import { coroutineFrames, type Frame, idOf, pyRepr, suspendedFrames, Waits } from "./_inspect.ts";
+import {
+  coroutineFrames,
+  deepStack,
+  type Frame,
+  idOf,
+  pyRepr,
+  suspendedFrames,
+  Waits,
+} from "./_inspect.ts";
 import { checkOptions, describe } from "./_validate.ts";
 import type { EventLoop } from "./event_loop.ts";
 
@@ -281,7 +289,7 @@ function capture(
   const indexes = new Map<EventLoop, Waits>();
   if (future !== running) return build(future, limit, indexes, new Set());
   // The running task: its real stack, from the caller of the exported function down to its step.
-  const stack = new Error().stack ?? "";
+  const stack = deepStack();
   const frames = trim(coroutineFrames(stack, 1 + depth), limit);
   return Object.freeze({
     future,
