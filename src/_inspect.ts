@@ -138,7 +138,8 @@ export function coroutineFrames(stack: string, skip: number): Frame[] {
   for (let i = skip; i < frames.length; i++) {
     const frame = frames[i];
     const pkg = isPackageFrame(frame);
-    if (pkg && STEP_FRAME.test(frame.name)) break;
+    // (Also when the package is bundled, its files unknown: the names are distinctive.)
+    if (STEP_FRAME.test(frame.name)) break;
     if (frame.builtin || isHostFrame(frame)) continue;
     const next = frames[i + 1];
     const generator = next !== undefined && next.builtin &&

@@ -13,6 +13,7 @@ import {
   deepStack,
   type Frame,
   idOf,
+  parseStack,
   pyRepr,
   suspendedFrames,
   Waits,
@@ -290,12 +291,28 @@ function capture(
   if (future !== running) return build(future, limit, indexes, new Set());
   // The running task: its real stack, from the caller of the exported function down to its step.
   const stack = deepStack();
-  const frames = trim(coroutineFrames(stack, 1 + depth), limit);
+  const frames = trim(coroutineFrames(stack, skipFor(stack, where, depth)), limit);
   return Object.freeze({
     future,
     callStack: Object.freeze(frames),
     awaitedBy: Object.freeze(parents(future, limit, indexes, new Set([future]))),
   });
+}
+
+/**
+ * How many frames of `stack` (taken in capture()) to skip: capture's own,
+ * the exported function's, then `depth - 1` of its callers. Found by name
+ * where the host names them, since a host may leave out the exported
+ * function's frame (JavaScriptCore, after a tail call or Bun's transpiler).
+ */
+function skipFor(stack: string, where: string, depth: number): number {
+  const frames = parseStack(stack);
+  const exported = where.slice(0, -2); // "captureCallGraph()" -> "captureCallGraph"
+  let at = frames.findIndex((frame) => /(?:^|\.)capture$/.test(frame.name));
+  if (at === -1) return 1 + depth;
+  at++;
+  if (frames[at] !== undefined && frames[at].name.endsWith(exported)) at++;
+  return at + depth - 1;
 }
 
 function waitsOf(loop: EventLoop, indexes: Map<EventLoop, Waits>): Waits {
