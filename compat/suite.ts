@@ -1871,9 +1871,10 @@ test("call graph: gather's child is awaited by the task that called it, up to ma
   });
   const g = graph as unknown as asyncio.FutureCallGraph;
   equal((g.future as asyncio.Task<unknown>).getName(), "worker");
-  equal(g.callStack.at(-1)?.name, "worker");
+  // A bundler may rename a function whose name is taken (workerd's bundle: `worker2`).
+  ok(/^worker\d*$/.test(g.callStack.at(-1)?.name ?? ""), g.callStack.at(-1)?.name);
   equal(g.awaitedBy.length, 1);
-  equal(g.awaitedBy[0].callStack[0].name, "main");
+  ok(/^main\d*$/.test(g.awaitedBy[0].callStack[0].name), g.awaitedBy[0].callStack[0].name);
   ok(asyncio.formatCallGraph(g.future).startsWith("* Task(name='worker', id=0x"));
 });
 
@@ -1892,12 +1893,12 @@ test("task tree: a task group's children under their parent, with what they wait
       }, { name: "setter" });
     });
   });
-  ok(/└── \(T\) Task-\d+: generator main\(\), waiting on taskGroup\(\) exit/.test(tree), tree);
+  ok(/└── \(T\) Task-\d+: generator main\d*\(\), waiting on taskGroup\(\) exit/.test(tree), tree);
   ok(
-    /├── \(T\) waiter: generator waiter\(\), waiting on Event\.wait\(\) on <Event/.test(tree),
+    /├── \(T\) waiter: generator waiter\d*\(\), waiting on Event\.wait\(\) on <Event/.test(tree),
     tree,
   );
-  ok(/└── \(T\) setter: generator setter\(\), running, age 5 ms/.test(tree), tree);
+  ok(/└── \(T\) setter: generator setter\d*\(\), running, age 5 ms/.test(tree), tree);
 });
 
 test("DeadlockError: two generator tasks waiting for each other fail the run at once", async () => {
@@ -1919,8 +1920,11 @@ test("DeadlockError: two generator tasks waiting for each other fail the run at 
     (error) => error,
   );
   ok(error instanceof asyncio.DeadlockError, String(error));
-  ok(/alice: generator alice\(\), waiting on Event\.wait\(\)/.test(error.message), error.message);
-  ok(/bob: generator bob\(\), waiting on Event\.wait\(\)/.test(error.message), error.message);
+  ok(
+    /alice: generator alice\d*\(\), waiting on Event\.wait\(\)/.test(error.message),
+    error.message,
+  );
+  ok(/bob: generator bob\d*\(\), waiting on Event\.wait\(\)/.test(error.message), error.message);
 });
 
 test("DeadlockError: async-function tasks, where the host has an async context", async () => {
@@ -1932,7 +1936,7 @@ test("DeadlockError: async-function tasks, where the host has an async context",
     (error) => error,
   );
   ok(error instanceof asyncio.DeadlockError, String(error));
-  ok(/async main\(\), waiting on Event\.wait\(\)/.test(error.message), error.message);
+  ok(/async main\d*\(\), waiting on Event\.wait\(\)/.test(error.message), error.message);
 });
 
 test("DeadlockError: a fetch in flight is not a deadlock", async () => {
