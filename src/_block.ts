@@ -85,6 +85,8 @@ class Block<T> extends Task<T> {
   #asyncBody: boolean;
   #state = WAITING;
   #owner: Task<unknown> | null = null;
+  /** What made it ("timeout()", "taskGroup()", ...): the coroutine's name in the call graph. */
+  #label: string;
 
   constructor(
     loop: EventLoop,
@@ -101,6 +103,7 @@ class Block<T> extends Task<T> {
     this.#a = a;
     this.#b = b;
     this.#asyncBody = asyncBody;
+    this.#label = label;
     if (loop.getDebug()) watchNeverAwaited(this, loop, label);
   }
 
@@ -182,7 +185,7 @@ class Block<T> extends Task<T> {
       // An async body then runs in this task's context, as in an async caller.
       ? () => plainDrive(coroutine(this as Task<unknown>, "async", a, b))
       : coroutine(this as Task<unknown>, "generator", a, b);
-    startTask(this as Task<unknown>, run, eager);
+    startTask(this as Task<unknown>, run, eager, this.#label);
   }
 
   static {

@@ -197,14 +197,17 @@ armRoot(); // the module is evaluated in the root context
 /** Stops what {@linkcode addInterruptListener} started. */
 export type RemoveListener = () => void;
 
+/** The signals the package listens for: Ctrl-C, and Ctrl-\\ (the task tree in debug mode). */
+export type HostSignal = "SIGINT" | "SIGQUIT";
+
 interface DenoSignals {
-  addSignalListener(signal: "SIGINT", listener: () => void): void;
-  removeSignalListener(signal: "SIGINT", listener: () => void): void;
+  addSignalListener(signal: HostSignal, listener: () => void): void;
+  removeSignalListener(signal: HostSignal, listener: () => void): void;
 }
 
 interface NodeSignals {
-  on(event: "SIGINT", listener: () => void): unknown;
-  off(event: "SIGINT", listener: () => void): unknown;
+  on(event: HostSignal, listener: () => void): unknown;
+  off(event: HostSignal, listener: () => void): unknown;
 }
 
 /**
@@ -223,6 +226,18 @@ interface NodeSignals {
  * (ending the process) is back.
  */
 export function addInterruptListener(listener: () => void): RemoveListener | null {
+  return addSignalListener("SIGINT", listener);
+}
+
+/**
+ * Calls `listener` when the process receives `signal`, as
+ * {@linkcode addInterruptListener} does for SIGINT; `null` where the host
+ * has no signal API or refuses this signal (Deno on Windows has no SIGQUIT).
+ */
+export function addSignalListener(
+  signal: HostSignal,
+  listener: () => void,
+): RemoveListener | null {
   const deno = (globalThis as { Deno?: Partial<DenoSignals> }).Deno;
   if (
     typeof deno?.addSignalListener === "function" &&
@@ -230,22 +245,22 @@ export function addInterruptListener(listener: () => void): RemoveListener | nul
   ) {
     const signals = deno as DenoSignals;
     try {
-      signals.addSignalListener("SIGINT", listener);
+      signals.addSignalListener(signal, listener);
     } catch {
       return null; // a host that has the API and refuses it (a worker, a sandbox)
     }
-    return () => signals.removeSignalListener("SIGINT", listener);
+    return () => signals.removeSignalListener(signal, listener);
   }
   const process = (globalThis as { process?: Partial<NodeSignals> }).process;
   if (typeof process?.on === "function" && typeof process.off === "function") {
     const signals = process as NodeSignals;
     try {
-      signals.on("SIGINT", listener);
+      signals.on(signal, listener);
     } catch {
       return null;
     }
     return () => {
-      signals.off("SIGINT", listener);
+      signals.off(signal, listener);
     };
   }
   return null;

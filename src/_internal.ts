@@ -11,6 +11,7 @@
  */
 
 import type { EventLoop } from "./event_loop.ts";
+import type { Clock } from "./clock.ts";
 import type { Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
 import type { Task, TaskCoroutine, TaskOptions } from "./task.ts";
@@ -46,6 +47,18 @@ export function installHandleInternals(x: {
   ({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer } = x);
 }
 
+// ------------------------------------------------------------ clocks
+
+/**
+ * The deadlock window of a clock, in real ms (VirtualClock's
+ * `deadlockAfterMs`): finite only for a VirtualClock with autojump.
+ */
+export let deadlockWindow: (clock: Clock) => number = () => Infinity;
+
+export function installClockInternals(fn: typeof deadlockWindow): void {
+  deadlockWindow = fn;
+}
+
 // ------------------------------------------------------------ the loop
 
 /** Appends `fn(a, b)` to the loop's ready queue, without a Handle: the cheap path. */
@@ -65,6 +78,16 @@ export let scheduleTimer: <A>(
   fn: (arg: A) => void,
   arg: A,
 ) => TimerHandle;
+/**
+ * Sets what the loop calls when it goes idle with no timer armed (nothing
+ * it can ever do by itself), or when an async-function task's wait begins
+ * while it is so; null removes it. For run()'s deadlock check.
+ */
+export let setIdleHook: (loop: EventLoop, hook: (() => void) | null) => void;
+/** Whether the loop is idle: nothing ready or held, no timer armed. */
+export let isIdle: (loop: EventLoop) => boolean;
+/** An async-function task of `loop` began a wait (the deadlock check looks again). */
+export let noteAsyncWait: (loop: EventLoop) => void;
 /** Makes `loop` the running loop for a whole run(); throws if one is running. */
 export let enterRun: (loop: EventLoop) => void;
 /** Ends what enterRun began. */
@@ -77,8 +100,21 @@ export function installLoopInternals(x: {
   scheduleTimer: typeof scheduleTimer;
   enterRun: typeof enterRun;
   exitRun: typeof exitRun;
+  setIdleHook: typeof setIdleHook;
+  isIdle: typeof isIdle;
+  noteAsyncWait: typeof noteAsyncWait;
 }): void {
-  ({ pushEntry, holdLoop, releaseLoop, scheduleTimer, enterRun, exitRun } = x);
+  ({
+    pushEntry,
+    holdLoop,
+    releaseLoop,
+    scheduleTimer,
+    enterRun,
+    exitRun,
+    setIdleHook,
+    isIdle,
+    noteAsyncWait,
+  } = x);
 }
 
 /** What futures, tasks and ensureFuture plug into the loop (the loop does not import them). */
@@ -175,6 +211,35 @@ export let promiseOf: (
  */
 export let markNotAWait: (future: Future<unknown>) => void;
 
+/** Records that `waiter` awaits `future` (Python's `future_add_to_awaited_by`), unchecked. */
+export let addAwaitedBy: (future: Future<unknown>, waiter: Future<unknown>) => void;
+/** Removes what addAwaitedBy recorded. */
+export let discardAwaitedBy: (future: Future<unknown>, waiter: Future<unknown>) => void;
+/** The futures recorded as awaiting `future` (not the tasks that wait on it directly). */
+export let awaitedByOf: (future: Future<unknown>) => Future<unknown>[];
+/**
+ * Names a pending primitive waiter by the operation it serves (a WaitOp that
+ * a task drives itself): costs no field, kept until the waiter is done.
+ */
+export let labelWait: (future: Future<unknown>, op: unknown) => void;
+/** What labelWait gave a pending future, or undefined. */
+export let waitLabelOf: (future: Future<unknown>) => unknown;
+/** The timer of a pending sleep, or undefined. */
+export let timerOf: (future: Future<unknown>) => TimerHandle | undefined;
+/** The arguments registered with internal callback `fn` on a pending future. */
+export let callbackArgs: (future: Future<unknown>, fn: unknown) => unknown[];
+
+/** A combinator future's own name for the task tree ("gather() of 3"), on its prototype. */
+export const WAIT_NAME: unique symbol = Symbol("asyncio wait name");
+
+/**
+ * Set once any loop is in debug mode: waits then tell the task that
+ * suspends where it did ({@linkcode noteSuspend}); one load per wait otherwise.
+ */
+export const SUSPEND_SITES: { on: boolean } = { on: false };
+/** Records, in debug mode, the stack of the running task as it suspends now (see task.ts). */
+export let noteSuspend: () => void = () => {};
+
 export function installFutureInternals(x: {
   resolveFuture: typeof resolveFuture;
   failFuture: typeof failFuture;
@@ -194,6 +259,13 @@ export function installFutureInternals(x: {
   ownTimer: typeof ownTimer;
   promiseOf: typeof promiseOf;
   markNotAWait: typeof markNotAWait;
+  addAwaitedBy: typeof addAwaitedBy;
+  discardAwaitedBy: typeof discardAwaitedBy;
+  awaitedByOf: typeof awaitedByOf;
+  labelWait: typeof labelWait;
+  waitLabelOf: typeof waitLabelOf;
+  timerOf: typeof timerOf;
+  callbackArgs: typeof callbackArgs;
 }): void {
   ({
     resolveFuture,
@@ -214,6 +286,13 @@ export function installFutureInternals(x: {
     ownTimer,
     promiseOf,
     markNotAWait,
+    addAwaitedBy,
+    discardAwaitedBy,
+    awaitedByOf,
+    labelWait,
+    waitLabelOf,
+    timerOf,
+    callbackArgs,
   } = x);
 }
 
@@ -236,7 +315,7 @@ export let cancelQuietly: (task: Task<unknown>) => void;
 export let taskSignal: (task: Task<unknown>) => AbortSignal;
 
 /** Gives a dormant task its coroutine and starts it as any new task (in the next iteration, or eagerly). */
-export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean) => void;
+export let startTask: (task: Task<unknown>, coro: unknown, eager: boolean, label: string) => void;
 
 /**
  * Starts a dormant block (see _block.ts) as a task of its own, for the
@@ -324,6 +403,29 @@ export let spawnTask: <T>(
  */
 export let pendingCancelMessage: (future: Future<unknown>) => string | undefined;
 
+/** What graph.ts and the task tree read of a task (see inspectTask). */
+export interface TaskSnapshot {
+  /** The function the task was made from (or a block's label), or null for a generator object. */
+  fn: ((...args: never[]) => unknown) | string | null;
+  /** The loop time when the task was created (or, for a block, started). */
+  born: number;
+  /** The pending futures it waits on now (a generator task: none or one). */
+  waits: Future<unknown>[];
+  /** Whether its step is running now. */
+  running: boolean;
+  /** A started async-function task (the host runs it). */
+  isAsync: boolean;
+  /** Its waits are known (a generator task, or an async one in the host's async context). */
+  waitsKnown: boolean;
+  /** Debug mode: the stack where it last suspended. */
+  site: Error | undefined;
+  /** Debug mode: the stack where it was created. */
+  created: string | undefined;
+}
+
+/** A snapshot of a task for the call graph and the task tree. */
+export let inspectTask: (task: Task<unknown>) => TaskSnapshot;
+
 export function installTaskInternals(x: {
   spawnTask: typeof spawnTask;
   pendingCancelMessage: typeof pendingCancelMessage;
@@ -335,9 +437,13 @@ export function installTaskInternals(x: {
   awaitingTask: typeof awaitingTask;
   addAsyncWait: typeof addAsyncWait;
   asyncWaitDone: typeof asyncWaitDone;
+  inspectTask: typeof inspectTask;
+  noteSuspend: typeof noteSuspend;
 }): void {
   ({
     spawnTask,
+    inspectTask,
+    noteSuspend,
     pendingCancelMessage,
     startTask,
     cancelQuietly,

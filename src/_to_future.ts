@@ -44,13 +44,41 @@ export function checkAwaitable(where: string, arg: string, aw: unknown): void {
   );
 }
 
+/**
+ * The futures that follow a foreign promise still pending, per loop: work
+ * the host does, so a loop with nothing else to do is not deadlocked (see
+ * the deadlock check of run()), and the task tree names them.
+ */
+const following = new WeakMap<EventLoop, Set<Future<unknown>>>();
+
+/** Whether some future of `loop` follows a foreign promise that has not settled yet. */
+export function followsForeignWork(loop: EventLoop): boolean {
+  const set = following.get(loop);
+  if (set === undefined) return false;
+  for (const future of set) {
+    if (future.done()) set.delete(future); // cancelled: nobody waits for the promise
+    else return true;
+  }
+  return false;
+}
+
+/** Whether `future` follows a foreign promise (ensureFuture of a promise). */
+export function followsPromise(future: Future<unknown>): boolean {
+  return following.get(future.getLoop())?.has(future) === true;
+}
+
 function followPromise(loop: EventLoop, promise: PromiseLike<unknown>): Future<unknown> {
   const future = new Future<unknown>({ loop });
+  let set = following.get(loop);
+  if (set === undefined) following.set(loop, set = new Set());
+  set.add(future);
   promise.then(
     (value) => {
+      set.delete(future);
       if (!future.done()) resolveFuture(future, value);
     },
     (error) => {
+      set.delete(future);
       if (!future.done()) {
         failFuture(future, error);
       } else if (!isAbort(error)) {

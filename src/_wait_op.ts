@@ -53,11 +53,15 @@ import {
   driveCoroutine,
   failFuture,
   isSuspend,
+  labelWait,
+  noteSuspend,
   removeCallback,
   resolveFuture,
   silence,
   SUSPEND,
+  SUSPEND_SITES,
   TRUSTED_LOOP,
+  waitLabelOf,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
@@ -118,13 +122,19 @@ class WaitOp<T> extends Future<T> {
   /** A cancellation to deliver at the next resumption. */
   #pendingCancel: CancelledError | null = null;
   #listener: AbortListener | null = null;
+  /** The operation, as the task tree names it ("Lock.acquire()"). */
+  readonly what: string;
+  /** The primitive or queue it waits on. */
+  readonly owner: object;
 
-  constructor(body: Body<T>, loop: EventLoop) {
+  constructor(body: Body<T>, loop: EventLoop, what: string, owner: object) {
     // The package's trusted-loop path: no options object, no second check.
     TRUSTED_LOOP.loop = loop;
     super(TRUSTED_LOOP);
     TRUSTED_LOOP.loop = undefined;
     this.#body = body;
+    this.what = what;
+    this.owner = owner;
   }
 
   /**
@@ -245,6 +255,9 @@ class WaitOp<T> extends Future<T> {
       // Pass the shared SUSPEND result through untouched: the task reads it.
       const waiter = SUSPEND.value as Future<unknown>;
       op.#waiter = waiter;
+      // The task waits on the waiter itself: it names the operation (task tree).
+      labelWait(waiter, op);
+      if (SUSPEND_SITES.on) noteSuspend();
       const again = op.#pendingCancel;
       if (again !== null && !waiter.done()) {
         op.#pendingCancel = null;
@@ -381,14 +394,29 @@ class AbortListener {
  * Starts an operation in future mode: runs `body` up to its first wait and
  * returns the operation future. `signal` (not yet aborted) cancels it.
  */
-export function startOp<T>(body: Body<T>, loop: EventLoop, signal?: AbortSignal): Future<T> {
-  const op = new WaitOp<T>(body, loop);
+export function startOp<T>(
+  body: Body<T>,
+  loop: EventLoop,
+  signal: AbortSignal | undefined,
+  what: string,
+  owner: object,
+): Future<T> {
+  const op = new WaitOp<T>(body, loop, what, owner);
   advance(op, NO_ERROR);
   if (signal !== undefined && !op.done()) listen(op, signal);
   return op;
 }
 
 // ------------------------------------------------------------ completed futures
+
+/** The operation and primitive a wait future stands for (a WaitOp, or a waiter labelled with one), else null. */
+export function waitOpOf(future: Future<unknown>): { what: string; owner: object } | null {
+  if (future instanceof WaitOp) return future;
+  const label = waitLabelOf(future) as { what?: unknown; owner?: unknown } | undefined;
+  return label !== undefined && typeof label.what === "string"
+    ? label as { what: string; owner: object }
+    : null;
+}
 
 /** A future already resolved with `value`. */
 export function resolved<T>(value: T): Future<T> {

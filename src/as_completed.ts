@@ -10,8 +10,11 @@ import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import { TimeoutError } from "./errors.ts";
+import { currentTask } from "./task.ts";
 import {
+  addAwaitedBy,
   addCallback,
+  discardAwaitedBy,
   failFuture,
   promiseOf,
   removeCallback,
@@ -109,11 +112,15 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
   #timer: TimerHandle | null = null;
   #timeout: number | null;
   #asyncView: AsyncIterator<CompletedFuture<T>, undefined> | null = null;
+  /** The task that called asCompleted(), recorded as awaiting the inputs (the call graph). */
+  #caller: Future<unknown> | null;
 
   constructor(loop: EventLoop, futures: Future<T>[], timeout: number | null) {
     this.#loop = loop;
     this.#timeout = timeout;
     this.#left = futures.length;
+    const caller = currentTask();
+    this.#caller = caller !== null && caller.getLoop() === loop ? caller : null;
     const todo = new Set<Future<T>>();
     for (const future of futures) {
       if (future.done()) {
@@ -121,6 +128,7 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
       } else {
         todo.add(future);
         addCallback(future, onCompletion, this as CompletionIterator<unknown>);
+        if (this.#caller !== null) addAwaitedBy(future, this.#caller);
       }
     }
     this.#todo = todo;
@@ -199,6 +207,7 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
     onCompletion = (iterator, future) => {
       // After a timeout the callbacks are gone, but one may already have been scheduled.
       if (!iterator.#todo.delete(future)) return;
+      if (iterator.#caller !== null) discardAwaitedBy(future, iterator.#caller);
       iterator.#deliver(future);
       if (iterator.#todo.size === 0 && iterator.#timer !== null) {
         iterator.#timer.cancel();
@@ -210,6 +219,7 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
       // Every input still running counts as timed out; nothing is cancelled.
       for (const future of iterator.#todo) {
         removeCallback(future, onCompletion, iterator);
+        if (iterator.#caller !== null) discardAwaitedBy(future, iterator.#caller);
         iterator.#deliver(null);
       }
       iterator.#todo.clear();

@@ -147,7 +147,7 @@ export class Barrier {
   wait(options?: BarrierWaitOptions): Future<number> {
     const signal = signalOf("Barrier.wait()", options);
     if (signal !== undefined && signal.aborted) return aborted(signal);
-    return startOp(this.#waitBody(), getEventLoop(), signal);
+    return startOp(this.#waitBody(), getEventLoop(), signal, "Barrier.wait()", this);
   }
 
   /**
@@ -162,7 +162,7 @@ export class Barrier {
   reset(options?: BarrierWaitOptions): Future<void> {
     const signal = signalOf("Barrier.reset()", options);
     if (signal !== undefined && signal.aborted) return aborted(signal);
-    return startOp(this.#resetBody(), getEventLoop(), signal);
+    return startOp(this.#resetBody(), getEventLoop(), signal, "Barrier.reset()", this);
   }
 
   /**
@@ -178,7 +178,7 @@ export class Barrier {
   abort(options?: BarrierWaitOptions): Future<void> {
     const signal = signalOf("Barrier.abort()", options);
     if (signal !== undefined && signal.aborted) return aborted(signal);
-    return startOp(this.#abortBody(), getEventLoop(), signal);
+    return startOp(this.#abortBody(), getEventLoop(), signal, "Barrier.abort()", this);
   }
 
   /** A description like Python's repr: `<Barrier [filling, waiters:2/5]>`. */

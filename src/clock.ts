@@ -7,6 +7,7 @@
 
 import { type CancelMacrotask, nextMacrotask, postMacrotask } from "./_macrotask.ts";
 import { checkFunction, checkTime, describe } from "./_validate.ts";
+import { installClockInternals } from "./_internal.ts";
 
 /**
  * Where an {@linkcode EventLoop} reads the time and how it asks the host to
@@ -55,6 +56,20 @@ export interface VirtualClockOptions {
    * @default {false}
    */
   autojump?: boolean;
+  /**
+   * With `autojump`, how long (real milliseconds) a {@linkcode run} waits
+   * when its loop has nothing ready, no timer armed, and nothing outside
+   * the loop is known to be in flight (a promise given to
+   * {@linkcode ensureFuture}, an async-function task awaiting something
+   * foreign such as a `fetch`), before it rejects with a
+   * {@linkcode DeadlockError}: then no task can ever run again. Anything
+   * that wakes the loop meanwhile starts the window again. `Infinity` turns
+   * the check off (for a program that waits on host events the loop cannot
+   * see, such as a host timer or a message that sets a future).
+   *
+   * @default {50}
+   */
+  deadlockAfterMs?: number;
 }
 
 /**
@@ -103,12 +118,14 @@ export class VirtualClock implements Clock {
   #callback: (() => void) | null = null;
   #advancing = false;
   #cancelJump: CancelMacrotask | null = null;
+  #deadlockAfterMs: number;
 
   /**
    * Creates a virtual clock.
    *
-   * @param options Start time and autojump.
-   * @throws {TypeError} If `start` is not a finite number or `autojump` is not a boolean.
+   * @param options Start time, autojump, and the deadlock window.
+   * @throws {TypeError} If `start` is not a finite number, `autojump` is not a boolean, or `deadlockAfterMs` is not a number.
+   * @throws {RangeError} If `deadlockAfterMs` is negative or NaN.
    */
   constructor(options: VirtualClockOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -116,7 +133,7 @@ export class VirtualClock implements Clock {
         `Cannot create VirtualClock: 'options' must be an object, got ${describe(options)}`,
       );
     }
-    const { start = 0, autojump = false } = options;
+    const { start = 0, autojump = false, deadlockAfterMs = 50 } = options;
     if (typeof start !== "number" || !Number.isFinite(start)) {
       throw new TypeError(
         `Cannot create VirtualClock: 'start' must be a finite number, got ${describe(start)}`,
@@ -127,8 +144,21 @@ export class VirtualClock implements Clock {
         `Cannot create VirtualClock: 'autojump' must be a boolean, got ${describe(autojump)}`,
       );
     }
+    if (typeof deadlockAfterMs !== "number") {
+      throw new TypeError(
+        `Cannot create VirtualClock: 'deadlockAfterMs' must be a number, got ${
+          describe(deadlockAfterMs)
+        }`,
+      );
+    }
+    if (!(deadlockAfterMs >= 0)) {
+      throw new RangeError(
+        `Cannot create VirtualClock: 'deadlockAfterMs' must be >= 0, got ${deadlockAfterMs}`,
+      );
+    }
     this.#now = start;
     this.#autojump = autojump;
+    this.#deadlockAfterMs = deadlockAfterMs;
   }
 
   /**
@@ -208,6 +238,12 @@ export class VirtualClock implements Clock {
     this.#callback = null;
     this.#when = Infinity;
     callback();
+  }
+
+  static {
+    installClockInternals((clock) =>
+      clock instanceof VirtualClock && clock.#autojump ? clock.#deadlockAfterMs : Infinity
+    );
   }
 
   #requestJump(): void {

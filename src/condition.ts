@@ -164,7 +164,7 @@ export class Condition {
     }
     if (signal !== undefined && signal.aborted) return aborted(signal);
     const loop = this.#loop = checkLoop(this.#loop, "Condition.wait()", "Condition");
-    return startOp(this.#waitBody(loop), loop, signal);
+    return startOp(this.#waitBody(loop), loop, signal, "Condition.wait()", this);
   }
 
   /**
@@ -198,7 +198,7 @@ export class Condition {
       );
     }
     const loop = this.#loop = checkLoop(this.#loop, "Condition.waitFor()", "Condition");
-    return startOp(this.#waitForBody(predicate), loop, signal);
+    return startOp(this.#waitForBody(predicate), loop, signal, "Condition.waitFor()", this);
   }
 
   /**

@@ -140,3 +140,58 @@ export class KeyboardInterrupt extends Error {
     this.name = "KeyboardInterrupt";
   }
 }
+
+/**
+ * Rejects {@linkcode run} when its program can never move again: on a
+ * {@linkcode VirtualClock} with `autojump`, the loop has nothing ready, no
+ * timer is armed, nothing outside the loop is known to be in flight, and
+ * nothing woke the loop for the clock's `deadlockAfterMs` (real time).
+ * Instead of hanging until a test runner's timeout, the run fails at once
+ * with the task tree ({@linkcode formatTaskTree}) as its message: who
+ * waits on what, from `main` down. Its `cause` is the error `main` ended
+ * with once cancelled.
+ *
+ * Python has no such error (a deadlocked asyncio program hangs).
+ *
+ * @example Two tasks that each wait for the other
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const clock = new asyncio.VirtualClock({ autojump: true });
+ * await assert.rejects(
+ *   asyncio.run(function* main() {
+ *     const ping = new asyncio.Event();
+ *     const pong = new asyncio.Event();
+ *     yield* asyncio.taskGroup(function* (tg) {
+ *       tg.createTask(function* alice() {
+ *         yield* pong.wait();
+ *         ping.set();
+ *       }, { name: "alice" });
+ *       tg.createTask(function* bob() {
+ *         yield* ping.wait();
+ *         pong.set();
+ *       }, { name: "bob" });
+ *     });
+ *   }, { clock }),
+ *   (error) => {
+ *     assert.ok(error instanceof asyncio.DeadlockError);
+ *     assert.match(error.message, /alice: generator alice\(\), waiting on Event\.wait\(\)/);
+ *     assert.match(error.message, /bob: generator bob\(\), waiting on Event\.wait\(\)/);
+ *     return true;
+ *   },
+ * );
+ * ```
+ */
+export class DeadlockError extends Error {
+  /**
+   * Creates a deadlock error.
+   *
+   * @param message What cannot move (the task tree).
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DeadlockError";
+  }
+}

@@ -117,7 +117,7 @@ export class Event {
     if (signal !== undefined && signal.aborted) return aborted(signal);
     if (this.#value) return resolved(true);
     const loop = this.#loop = checkLoop(this.#loop, "Event.wait()", "Event");
-    return startOp(this.#waitBody(loop), loop, signal);
+    return startOp(this.#waitBody(loop), loop, signal, "Event.wait()", this);
   }
 
   /** A description like Python's repr: `<Event [unset, waiters:2]>`. */

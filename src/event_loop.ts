@@ -23,6 +23,7 @@ import {
   makeTimer,
   runHandle,
   setCancelHook,
+  SUSPEND_SITES,
   timerLess,
 } from "./_internal.ts";
 import { checkFunction, checkOptions, checkTime, describe } from "./_validate.ts";
@@ -105,6 +106,9 @@ const CANCELLED_FRACTION_TO_COMPACT = 0.5;
 let pushEntry: (loop: EventLoop, fn: Entry, a: unknown, b: unknown) => void;
 let holdLoop: (loop: EventLoop) => number;
 let releaseLoop: (loop: EventLoop, epoch: number) => void;
+let setIdleHook: (loop: EventLoop, hook: (() => void) | null) => void;
+let isIdle: (loop: EventLoop) => boolean;
+let noteAsyncWait: (loop: EventLoop) => void;
 let scheduleTimer: <A>(
   loop: EventLoop,
   when: number,
@@ -205,6 +209,9 @@ export class EventLoop {
     this.#stopWaiting();
   };
 
+  /** Called when the loop goes idle with no timer armed (run()'s deadlock check), or null. */
+  #idleHook: (() => void) | null = null;
+
   #timers = new Heap<TimerHandle>(timerLess);
   #cancelledTimers = 0;
   #timersDirty = false;
@@ -251,6 +258,7 @@ export class EventLoop {
     }
     this.#clock = clock;
     this.#debug = debug;
+    if (debug) SUSPEND_SITES.on = true;
     this.#slowCallbackMs = slowCallbackMs;
   }
 
@@ -626,6 +634,7 @@ export class EventLoop {
       );
     }
     this.#debug = enabled;
+    if (enabled) SUSPEND_SITES.on = true;
   }
 
   /** A description like `<EventLoop running=false closed=false debug=false>`. */
@@ -737,7 +746,15 @@ export class EventLoop {
     } else {
       this.#burstIterations = 0;
       this.#burstStart = -1;
+      // Nothing ready and nothing armed: only the outside can wake the loop now.
+      if (this.#idleHook !== null && this.#armedAt === Infinity) this.#idleHook();
     }
+  }
+
+  /** Nothing ready, nothing held, no iteration queued, no timer armed. */
+  #isIdle(): boolean {
+    return !this.#jobQueued && this.#count === 0 && this.#heldCount === 0 && !this.#waiting &&
+      this.#armedAt === Infinity;
   }
 
   /**
@@ -1009,6 +1026,13 @@ export class EventLoop {
       loop.#checkOpen();
       return loop.#insertTimer(makeTimer(when, fn, arg));
     };
+    setIdleHook = (loop, hook) => {
+      loop.#idleHook = hook;
+    };
+    isIdle = (loop) => loop.#isIdle();
+    noteAsyncWait = (loop) => {
+      if (loop.#idleHook !== null && loop.#isIdle()) loop.#idleHook();
+    };
   }
 }
 
@@ -1089,6 +1113,9 @@ installLoopInternals({
   holdLoop,
   releaseLoop,
   scheduleTimer,
+  setIdleHook,
+  isIdle,
+  noteAsyncWait,
   enterRun: (loop) => {
     if (runningLoop !== null) {
       throw new Error(

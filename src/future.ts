@@ -10,12 +10,16 @@ import type { TimerHandle } from "./handle.ts";
 import type { Task } from "./task.ts";
 import {
   addAsyncWait,
+  addAwaitedBy,
   asyncWaitDone,
   awaitingTask,
+  discardAwaitedBy,
   hooks,
   installFutureInternals,
+  noteSuspend,
   pushEntry,
   SUSPEND,
+  SUSPEND_SITES,
   TRUSTED_LOOP,
 } from "./_internal.ts";
 import { type CancelledError, InvalidStateError } from "./errors.ts";
@@ -47,6 +51,12 @@ const NO_MESSAGE = 128;
 const OWNS_TIMER = 32;
 /** Flag: awaiting it makes it no wait of the awaiting task (a block's view of its async body). */
 const NOT_A_WAIT = 256;
+/**
+ * Flag: pending, with the operation it stands for in #value (a primitive's
+ * waiter that a task waits on directly, see _wait_op.ts): what the task
+ * tree names as the wait. Costs no field.
+ */
+const LABELED = 512;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -116,6 +126,13 @@ export class Future<T> implements PromiseLike<T> {
   #fn0: InternalCallback | DoneCallback | null = null;
   #arg0: unknown = undefined;
   #more: unknown[] | null = null;
+  /**
+   * Who awaits this future besides the tasks that wait on it directly
+   * (those are found from the tasks, see graph.ts): Python's
+   * `_asyncio_awaited_by`, filled by {@linkcode futureAddToAwaitedBy}. Made
+   * lazily: null, one future, or a Set of several.
+   */
+  #awaitedBy: Future<unknown> | Set<Future<unknown>> | null = null;
 
   /**
    * Creates a pending future.
@@ -382,9 +399,9 @@ export class Future<T> implements PromiseLike<T> {
    * the waiter resumes when it would in Python, where no extra future exists.
    */
   #finish(state: number, value: unknown, inline = false): void {
-    if (this.#flags & OWNS_TIMER) {
-      this.#flags &= ~OWNS_TIMER;
-      (this.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
+    if (this.#flags & (OWNS_TIMER | LABELED)) {
+      if (this.#flags & OWNS_TIMER) (this.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
+      this.#flags &= ~(OWNS_TIMER | LABELED);
     }
     this.#flags = (this.#flags & ~STATE) | state;
     this.#value = value;
@@ -492,6 +509,23 @@ export class Future<T> implements PromiseLike<T> {
       return value as CancelledError;
     }
     return cancelledError(message, undefined, this.#loop.getDebug());
+  }
+
+  #addAwaitedBy(waiter: Future<unknown>): void {
+    const by = this.#awaitedBy;
+    if (by === null) this.#awaitedBy = waiter;
+    else if (by instanceof Future) {
+      if (by !== waiter) this.#awaitedBy = new Set([by, waiter]);
+    } else by.add(waiter);
+  }
+
+  #discardAwaitedBy(waiter: Future<unknown>): void {
+    const by = this.#awaitedBy;
+    if (by === waiter) this.#awaitedBy = null;
+    else if (by !== null && !(by instanceof Future)) {
+      by.delete(waiter);
+      if (by.size === 0) this.#awaitedBy = null;
+    }
   }
 
   #retrieved(): void {
@@ -631,6 +665,33 @@ export class Future<T> implements PromiseLike<T> {
       markNotAWait: (future) => {
         future.#flags |= NOT_A_WAIT;
       },
+      addAwaitedBy: (future, waiter) => future.#addAwaitedBy(waiter),
+      discardAwaitedBy: (future, waiter) => future.#discardAwaitedBy(waiter),
+      awaitedByOf: (future) => {
+        const by = future.#awaitedBy;
+        if (by === null) return [];
+        return by instanceof Future ? [by] : [...by];
+      },
+      labelWait: (future, op) => {
+        const flags = future.#flags;
+        if ((flags & (STATE | OWNS_TIMER | LABELED)) !== PENDING || future.#value !== undefined) {
+          return;
+        }
+        future.#flags = flags | LABELED;
+        future.#value = op;
+      },
+      waitLabelOf: (future) => (future.#flags & LABELED) !== 0 ? future.#value : undefined,
+      timerOf: (future) =>
+        (future.#flags & OWNS_TIMER) !== 0 ? future.#value as TimerHandle : undefined,
+      callbackArgs: (future, fn) => {
+        const args: unknown[] = [];
+        if (future.#fn0 === fn) args.push(future.#arg0);
+        const more = future.#more;
+        if (more !== null) {
+          for (let i = 0; i < more.length; i += 2) if (more[i] === fn) args.push(more[i + 1]);
+        }
+        return args;
+      },
     });
     hooks.createFuture = (loop) => new Future({ loop });
     hooks.doneCallbackTrampoline = callDone as (a: unknown, b: unknown) => void;
@@ -648,6 +709,8 @@ Object.defineProperties(Future.prototype, {
     value: function next(this: Future<unknown>): IteratorResult<Future<unknown>, unknown> {
       if (!this.done()) {
         SUSPEND.value = this;
+        // Debug mode: where the waiting task suspends (its frames are on the stack now).
+        if (SUSPEND_SITES.on) noteSuspend();
         return SUSPEND as IteratorYieldResult<Future<unknown>>;
       }
       return { done: true, value: this.result() };
@@ -663,6 +726,88 @@ Object.defineProperties(Future.prototype, {
     configurable: true,
   },
 });
+
+/**
+ * Records that `waiter` awaits `fut`, for the call graph
+ * ({@linkcode captureCallGraph}) and the task tree: for a library that
+ * builds its own combinator, where the waiting task does not wait on `fut`
+ * itself (the package's combinators record their children so). A task
+ * waiting on a future directly needs no record. Recording the same pair
+ * twice is one record.
+ *
+ * Equivalent to Python's `asyncio.future_add_to_awaited_by()`; unlike
+ * Python's, it throws on arguments that are not futures instead of
+ * ignoring them.
+ *
+ * @param fut The future being awaited.
+ * @param waiter The future (usually a task) that awaits it.
+ * @throws {TypeError} If `fut` or `waiter` is not a {@linkcode Future}.
+ *
+ * @example A combinator of one's own shows in the call graph
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * await asyncio.run(function* () {
+ *   const me = asyncio.currentTask()!;
+ *   const child = asyncio.createTask(function* () {
+ *     yield* asyncio.sleep(0);
+ *     return asyncio.captureCallGraph()!.awaitedBy.map((g) => g.future);
+ *   });
+ *   asyncio.futureAddToAwaitedBy(child, me);
+ *   const seen = new asyncio.Future<void>();
+ *   child.addDoneCallback(() => {
+ *     asyncio.futureDiscardFromAwaitedBy(child, me);
+ *     seen.setResult();
+ *   });
+ *   yield* seen;
+ *   assert.deepEqual(child.result(), [me]);
+ * });
+ * ```
+ */
+export function futureAddToAwaitedBy(fut: Future<unknown>, waiter: Future<unknown>): void {
+  checkFuture("futureAddToAwaitedBy()", "fut", fut);
+  checkFuture("futureAddToAwaitedBy()", "waiter", waiter);
+  addAwaitedBy(fut, waiter);
+}
+
+/**
+ * Removes the record that `waiter` awaits `fut` (see
+ * {@linkcode futureAddToAwaitedBy}); nothing happens if there is none.
+ *
+ * Equivalent to Python's `asyncio.future_discard_from_awaited_by()`; it
+ * throws on arguments that are not futures.
+ *
+ * @param fut The future that was awaited.
+ * @param waiter The future that awaited it.
+ * @throws {TypeError} If `fut` or `waiter` is not a {@linkcode Future}.
+ *
+ * @example
+ * ```ts
+ * import * as asyncio from "@aio/asyncio";
+ * import assert from "node:assert/strict";
+ *
+ * const loop = new asyncio.EventLoop();
+ * const fut = loop.createFuture<void>();
+ * const waiter = loop.createFuture<void>();
+ * asyncio.futureAddToAwaitedBy(fut, waiter);
+ * assert.deepEqual(asyncio.captureCallGraph(fut)!.awaitedBy.map((g) => g.future), [waiter]);
+ * asyncio.futureDiscardFromAwaitedBy(fut, waiter);
+ * assert.deepEqual(asyncio.captureCallGraph(fut)!.awaitedBy, []);
+ * loop.close();
+ * ```
+ */
+export function futureDiscardFromAwaitedBy(fut: Future<unknown>, waiter: Future<unknown>): void {
+  checkFuture("futureDiscardFromAwaitedBy()", "fut", fut);
+  checkFuture("futureDiscardFromAwaitedBy()", "waiter", waiter);
+  discardAwaitedBy(fut, waiter);
+}
+
+function checkFuture(where: string, arg: string, value: unknown): void {
+  if (!(value instanceof Future)) {
+    throw new TypeError(`${where}: '${arg}' must be a Future, got ${describe(value)}`);
+  }
+}
 
 /** Runs a user's done callback with the future as its only argument. */
 function callDone(callback: DoneCallback, future: Future<unknown>): void {

@@ -7,15 +7,19 @@
 import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
+import { currentTask } from "./task.ts";
 import {
   activate,
+  addAwaitedBy,
   addCallback,
   cancelledErrorForResults,
   cancelledErrorOf,
+  discardAwaitedBy,
   failFuture,
   hasCallback,
   pendingCancelMessage,
   resolveFuture,
+  WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { cancelledError } from "./_cancelled.ts";
@@ -61,11 +65,18 @@ class GatheringFuture<T> extends Future<T> {
   count = 0;
   finished = 0;
   cancelRequested = false;
+  /** The task that called gather(), recorded as awaiting each child (the call graph). */
+  caller: Future<unknown> | null = null;
 
   constructor(children: Future<unknown>[], returnExceptions: boolean, loop: EventLoop) {
     super({ loop });
     this.children = children;
     this.returnExceptions = returnExceptions;
+  }
+
+  /** The task tree's name for a wait on it. */
+  get [WAIT_NAME](): string {
+    return `gather() of ${this.count - this.finished} pending`;
   }
 
   override cancel(msg?: string): boolean {
@@ -211,6 +222,10 @@ export function gather(
   const loop = first instanceof Future ? first.getLoop() : getEventLoop();
   const children = new Array<Future<unknown>>(items.length);
   const outer = new GatheringFuture<unknown[]>(children, returnExceptions, loop);
+  // The call graph shows each child awaited by the caller (Python 3.14's gather).
+  const me = currentTask();
+  const caller = me !== null && me.getLoop() === loop ? me : null;
+  outer.caller = caller;
   // An awaitable listed twice is one child (Python's arg_to_fut). Pending
   // futures are recognised by the callback already registered; the rare
   // other cases use a map made on demand (no hashing on the common path).
@@ -237,6 +252,7 @@ export function gather(
         }
       } else if (!hasCallback(child, childDone, outer)) {
         addCallback(child, childDone, outer);
+        if (caller !== null) addAwaitedBy(child, caller);
         count++;
       }
     } else {
@@ -246,7 +262,10 @@ export function gather(
         made = toFuture(loop, item, "gather()", `aws[${i}]`);
         wrapped.set(item, made);
         if (made.done()) done.push(made);
-        else addCallback(made, childDone, outer);
+        else {
+          addCallback(made, childDone, outer);
+          if (caller !== null) addAwaitedBy(made, caller);
+        }
         count++;
       }
       child = made;
@@ -262,6 +281,7 @@ export function gather(
 
 function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): void {
   outer.finished++;
+  if (outer.caller !== null) discardAwaitedBy(child, outer.caller);
   if (outer.done()) {
     // Mark the exception retrieved: the gather already reported its outcome.
     if (!child.cancelled()) child.exception();

@@ -197,7 +197,7 @@ export class Lock {
       return resolved(this.#newHolder());
     }
     const loop = this.#loop = checkLoop(this.#loop, "Lock.acquire()", "Lock");
-    return startOp(new AcquireBody(this), loop, signal);
+    return startOp(new AcquireBody(this), loop, signal, "Lock.acquire()", this);
   }
 
   /**

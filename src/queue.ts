@@ -447,7 +447,7 @@ export class Queue<T> {
       return failed(new QueueShutDown(`${this.#name()}.put(): the queue is shut down`));
     }
     const loop = this.#loop = checkLoop(this.#loop, `${this.#name()}.put()`, this.#name());
-    return startOp(this.#putBody(item, loop), loop, signal);
+    return startOp(this.#putBody(item, loop), loop, signal, "Queue.put()", this);
   }
 
   /**
@@ -499,7 +499,7 @@ export class Queue<T> {
       return failed(new QueueShutDown(`${this.#name()}.get(): the queue is shut down and empty`));
     }
     const loop = this.#loop = checkLoop(this.#loop, `${this.#name()}.get()`, this.#name());
-    return startOp(this.#getBody(loop), loop, signal);
+    return startOp(this.#getBody(loop), loop, signal, "Queue.get()", this);
   }
 
   /**
@@ -549,7 +549,7 @@ export class Queue<T> {
     const signal = signalOf(`${this.#name()}.join()`, options);
     if (signal !== undefined && signal.aborted) return aborted(signal);
     if (this.#unfinished === 0) return resolved<void>(undefined);
-    return startOp(this.#joinBody(), getEventLoop(), signal);
+    return startOp(this.#joinBody(), getEventLoop(), signal, "Queue.join()", this);
   }
 
   /**

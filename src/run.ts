@@ -10,13 +10,22 @@ import type { Clock } from "./clock.ts";
 import type { Future } from "./future.ts";
 import { allTasks, Task, type TaskCoroutine } from "./task.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
-import { CancelledError, InvalidStateError, KeyboardInterrupt } from "./errors.ts";
-import { enterRun, exitRun, spawnTask } from "./_internal.ts";
+import { CancelledError, DeadlockError, InvalidStateError, KeyboardInterrupt } from "./errors.ts";
+import {
+  deadlockWindow,
+  enterRun,
+  exitRun,
+  inspectTask,
+  isIdle,
+  setIdleHook,
+  spawnTask,
+} from "./_internal.ts";
 import { Context } from "./_context.ts";
 import { copyContext } from "./contextvars.ts";
-import { checkAwaitable, toFuture } from "./_to_future.ts";
+import { checkAwaitable, followsForeignWork, toFuture } from "./_to_future.ts";
+import { renderTree } from "./_tree.ts";
 import { gather } from "./gather.ts";
-import { addInterruptListener, type RemoveListener } from "./_host.ts";
+import { addInterruptListener, addSignalListener, type RemoveListener } from "./_host.ts";
 import { DISPOSE } from "./_wait_op.ts";
 import { checkOptions, describe, isGenerator } from "./_validate.ts";
 import { asyncSlot } from "./_host.ts";
@@ -47,7 +56,11 @@ export interface RunnerOptions {
    */
   clock?: Clock;
   /**
-   * Debug mode for the runner's loop (slow-callback reports, task creation stacks).
+   * Debug mode for the runner's loop (slow-callback reports, task creation
+   * stacks, where each task last suspended in the call graph and the task
+   * tree). With `handleSignals`, SIGQUIT (Ctrl-\\) prints the task tree
+   * ({@linkcode formatTaskTree}) to stderr during a run instead of ending
+   * the process.
    *
    * @default {false}
    */
@@ -55,8 +68,9 @@ export interface RunnerOptions {
   /**
    * While a run is in progress, the first SIGINT (Ctrl-C) cancels the main
    * task and the run rejects with {@linkcode KeyboardInterrupt}; a second
-   * one is left to the host, which ends the process. Only where the host has
-   * a signal API (Deno, Node, Bun); elsewhere nothing is installed.
+   * one is left to the host, which ends the process. In debug mode, SIGQUIT
+   * prints the task tree. Only where the host has a signal API (Deno, Node,
+   * Bun); elsewhere nothing is installed.
    *
    * @default {true}
    */
@@ -323,19 +337,28 @@ export class Runner {
     }
     this.#running = true;
     const interrupt = this.#handleSignals ? new InterruptWatch(future) : null;
-    return this.#complete(loop, future, interrupt, oneShot);
+    // Debug mode: Ctrl-\\ (SIGQUIT) prints the task tree instead of ending the process.
+    const quit = this.#handleSignals && this.#debug
+      ? addSignalListener("SIGQUIT", () => console.error(renderTree(loop)))
+      : null;
+    const window = this.#clock === undefined ? Infinity : deadlockWindow(this.#clock);
+    const deadlock = window < Infinity ? new DeadlockWatch(loop, future, window) : null;
+    return this.#complete(loop, future, interrupt, deadlock, oneShot, quit);
   }
 
   async #complete(
     loop: EventLoop,
     main: Future<unknown>,
     interrupt: InterruptWatch | null,
+    deadlock: DeadlockWatch | null,
     oneShot: boolean,
+    quit: RemoveListener | null,
   ): Promise<unknown> {
     let result: unknown;
     try {
       result = await loop.runUntilComplete(main);
     } catch (error) {
+      if (deadlock?.tree != null) throw new DeadlockError(deadlock.tree, { cause: error });
       if (interrupt !== null && (interrupt.late || interrupt.explains(error))) {
         throw new KeyboardInterrupt(undefined, { cause: error });
       }
@@ -343,13 +366,23 @@ export class Runner {
     } finally {
       // Removed on every way out, so a later Ctrl-C is the host's again.
       interrupt?.remove();
+      quit?.();
       this.#running = false;
-      if (oneShot) {
-        this.#state = "closed";
-        this.#loop = null;
-        await shutdown(loop); // still holding the run: no gap between main's end and the shutdown
-      } else {
-        exitRun(loop);
+      try {
+        if (oneShot) {
+          this.#state = "closed";
+          this.#loop = null;
+          // Still holding the run: no gap between main's end and the shutdown.
+          // A deadlocked program's left-overs may be stuck for good: the watch
+          // stops the shutdown's wait then, and the loop is closed anyway.
+          await shutdown(loop).catch((error) => {
+            if (deadlock?.stopped !== true) throw error;
+          });
+        } else {
+          exitRun(loop);
+        }
+      } finally {
+        deadlock?.remove();
       }
     }
     // A Ctrl-C that came when main was already done: Python's handler raises
@@ -551,6 +584,76 @@ class InterruptWatch {
     const main = this.#main;
     return !(main instanceof Task) || main.uncancel() === 0;
   }
+}
+
+/**
+ * run()'s deadlock check, on a VirtualClock with autojump (see
+ * `VirtualClockOptions.deadlockAfterMs`): when the loop goes idle with no
+ * timer armed, a real-time window starts (again at each such moment, and
+ * at each wait an async-function task begins); if it ends with the loop
+ * still idle and nothing known to be in flight outside it, no task can
+ * ever run again. The task tree is kept for the DeadlockError and main is
+ * cancelled, so the program unwinds as after Ctrl-C; if the unwinding gets
+ * stuck as well, the loop is stopped.
+ */
+class DeadlockWatch {
+  #loop: EventLoop;
+  #main: Future<unknown>;
+  #window: number;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The task tree when the deadlock was found, or null. */
+  tree: string | null = null;
+  /** Whether the loop had to be stopped (the unwinding got stuck too). */
+  stopped = false;
+
+  constructor(loop: EventLoop, main: Future<unknown>, window: number) {
+    this.#loop = loop;
+    this.#main = main;
+    this.#window = window;
+    setIdleHook(loop, this.#onIdle);
+  }
+
+  #onIdle = (): void => {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#check, this.#window);
+  };
+
+  #check = (): void => {
+    this.#timer = null;
+    const loop = this.#loop;
+    if (loop.isClosed() || !isIdle(loop) || busyOutside(loop)) return;
+    if (this.tree === null) {
+      this.tree = "no task can ever run again: nothing is ready, no timer is armed, and " +
+        `nothing outside the loop moved for ${this.#window} ms (VirtualClock's deadlockAfterMs)\n` +
+        renderTree(loop);
+      if (!this.#main.done()) {
+        this.#main.cancel("deadlock");
+        return;
+      }
+    }
+    this.stopped = true;
+    loop.stop();
+  };
+
+  remove(): void {
+    setIdleHook(this.#loop, null);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/**
+ * Whether something outside the loop may still wake it: a promise followed
+ * by a future (ensureFuture), or an async-function task awaiting something
+ * that is not a future of ours (a fetch), or whose waits this host cannot see.
+ */
+function busyOutside(loop: EventLoop): boolean {
+  if (followsForeignWork(loop)) return true;
+  for (const task of allTasks(loop)) {
+    const snapshot = inspectTask(task);
+    if (snapshot.isAsync && (!snapshot.waitsKnown || snapshot.waits.length === 0)) return true;
+  }
+  return false;
 }
 
 /** Whether some event loop is running here (Python's `events._get_running_loop() is not None`). */

@@ -128,7 +128,7 @@ export class Semaphore {
     }
     const where = `${this.#kind()}.acquire()`;
     const loop = this.#loop = checkLoop(this.#loop, where, this.#kind());
-    return startOp(this.#acquireBody(loop), loop, signal);
+    return startOp(this.#acquireBody(loop), loop, signal, "Semaphore.acquire()", this);
   }
 
   /**

@@ -7,12 +7,16 @@
 import { getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Awaitable } from "./ensure_future.ts";
+import { currentTask } from "./task.ts";
 import {
+  addAwaitedBy,
   addCallback,
   cancelFuture,
+  discardAwaitedBy,
   failFuture,
   removeCallback,
   resolveFuture,
+  WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 
@@ -27,6 +31,11 @@ class ShieldFuture<T> extends Future<T> {
   constructor(inner: Future<T>) {
     super({ loop: inner.getLoop() });
     this.inner = inner;
+  }
+
+  /** The task tree's name for a wait on it. */
+  get [WAIT_NAME](): string {
+    return `shield() of ${this.inner}`;
   }
 
   override cancel(msg?: string): boolean {
@@ -115,7 +124,18 @@ export function shield<T>(aw: Awaitable<T>): Future<T> {
   if (inner.done()) return inner;
   const outer = new ShieldFuture(inner);
   addCallback(inner, innerDone, outer);
+  // The call graph shows the inner future awaited by the caller (Python 3.14),
+  // until it is done, even if the caller stops waiting for the shield.
+  const caller = currentTask();
+  if (caller !== null && caller.getLoop() === inner.getLoop()) {
+    addAwaitedBy(inner, caller);
+    addCallback(inner, clearAwaitedBy, caller);
+  }
   return outer;
+}
+
+function clearAwaitedBy(caller: Future<unknown>, inner: Future<unknown>): void {
+  discardAwaitedBy(inner, caller);
 }
 
 function innerDone(outer: ShieldFuture<unknown>, inner: Future<unknown>): void {

@@ -22,6 +22,7 @@ import {
   installTaskInternals,
   isSuspend,
   isYieldOnce,
+  noteAsyncWait,
   peekFailure,
   pushEntry,
   releaseLoop,
@@ -29,6 +30,7 @@ import {
   setTaskWaker,
   SIGNAL_TASK,
   SUSPEND,
+  SUSPEND_SITES,
   TRUSTED_LOOP,
 } from "./_internal.ts";
 import { CancelledError } from "./errors.ts";
@@ -142,6 +144,18 @@ const CANCEL_REQUEST = 1 << REQUEST_SHIFT;
 
 /** Where tasks were created, in debug mode only (kept out of every task's fields). */
 const creationStacks = new WeakMap<Task<unknown>, string>();
+/** Where tasks last suspended, in debug mode only (an Error: its stack is formatted when read). */
+const suspendSites = new WeakMap<Task<unknown>, Error>();
+
+/** An Error whose stack reaches deep enough for a chain of coroutines (debug mode only). */
+function captureSite(): Error {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  if (typeof limit === "number" && limit < 50) E.stackTraceLimit = 50;
+  const site = new Error("suspended");
+  if (typeof limit === "number") E.stackTraceLimit = limit;
+  return site;
+}
 let current: Task<unknown> | null = null;
 
 // Ready-queue entries for tasks, assigned in Task's static block.
@@ -233,6 +247,10 @@ export class Task<T> extends Future<T> {
   // Links in the loop's list of not-done tasks (see the registry below).
   #prevLive: Task<unknown> | null = null;
   #nextLive: Task<unknown> | null = null;
+  /** The function it was made from, or a block's label, for the call graph (its name). */
+  #fn: ((signal: AbortSignal) => unknown) | string | null = null;
+  /** The loop time at creation, for the task tree's ages. */
+  #born = 0;
 
   /**
    * Creates a task and schedules its first step; prefer
@@ -297,7 +315,7 @@ export class Task<T> extends Future<T> {
     if (native) {
       this.#coro = coro as Coroutine<T>;
       this.#bits = NATIVE;
-    } else if (typeof coro === "function") this.#coro = coro;
+    } else if (typeof coro === "function") this.#coro = this.#fn = coro;
     else this.#setCoro(coro as Coroutine<T>); // a look-alike generator
     this.#name = name === undefined ? ++taskCounter : name;
     // A snapshot of the current context (Python's copy_context()); made in a
@@ -307,6 +325,7 @@ export class Task<T> extends Future<T> {
         ? snapshotOf(current.#context)
         : currentVars());
     const taskLoop = loop;
+    this.#born = taskLoop.time();
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
     if (eagerStart) this.#eagerStart();
@@ -917,16 +936,18 @@ export class Task<T> extends Future<T> {
       cancelQuietly: (task) => {
         if (!task.done()) task.#cancel(undefined, false);
       },
-      startTask: (task, coro, eager) => {
+      startTask: (task, coro, eager, label) => {
         if (isNativeGenerator(coro)) {
           task.#coro = coro as Coroutine<unknown>;
           task.#bits |= NATIVE;
         } else if (typeof coro === "function") {
           task.#coro = coro as (signal: AbortSignal) => unknown;
         } else task.#setCoro(coro as Coroutine<unknown>);
+        task.#fn = label;
         if (task.#name === 0) task.#name = ++taskCounter;
         task.#context = currentVars(); // started now: a copy of the context now
         const loop = task.getLoop();
+        task.#born = loop.time();
         if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
         task.#link(liveTasksOf(loop));
         if (eager) task.#eagerStart();
@@ -955,7 +976,30 @@ export class Task<T> extends Future<T> {
         if (!(task instanceof Task) || (task.#bits & IN_CONTEXT) === 0 || task.done()) return null;
         return task as Task<unknown>;
       },
+      inspectTask: (task) => {
+        const waits: Future<unknown>[] = [];
+        const w = task.#waitingOn;
+        if (w instanceof Future) {
+          if (!w.done()) waits.push(w);
+        } else if (w !== null) { for (const f of w) if (!f.done()) waits.push(f); }
+        const started = task.#coro === null;
+        return {
+          fn: task.#fn,
+          born: task.#born,
+          waits,
+          running: current === task || (task.#bits & HELD) !== 0,
+          isAsync: started && !task.done(),
+          waitsKnown: !started || (task.#bits & IN_CONTEXT) !== 0,
+          site: suspendSites.get(task),
+          created: creationStacks.get(task),
+        };
+      },
+      noteSuspend: () => {
+        const task = current;
+        if (task !== null && task.getLoop().getDebug()) suspendSites.set(task, captureSite());
+      },
       addAsyncWait: (task, future) => {
+        if (SUSPEND_SITES.on && task.getLoop().getDebug()) suspendSites.set(task, captureSite());
         // A zero-delay sleep is a bare yield, as in #step: a cancel request
         // is delivered by the flag at the wake-up, not by cancelling it.
         if (!isYieldOnce(future)) {
@@ -967,6 +1011,7 @@ export class Task<T> extends Future<T> {
           }
         }
         task.#release(); // its step ends here, waiting on `future`; the loop may go on now
+        noteAsyncWait(task.getLoop()); // the deadlock check of run() looks again
       },
       asyncWaitDone: (task, future) => {
         task.#removeWait(future);

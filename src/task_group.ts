@@ -10,7 +10,15 @@ import { type EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Coroutine, Task, TaskCoroutine } from "./task.ts";
 import { CancelledError } from "./errors.ts";
-import { addCallback, cancelQuietly, resolveFuture, spawnTask } from "./_internal.ts";
+import {
+  addAwaitedBy,
+  addCallback,
+  cancelQuietly,
+  discardAwaitedBy,
+  labelWait,
+  resolveFuture,
+  spawnTask,
+} from "./_internal.ts";
 import { isGeneratorFunction, startBodyTask } from "./_body.ts";
 import { blockAsTask, type BlockMode, BodySignal, followBody, makeBlock } from "./_block.ts";
 import { checkFunction, checkOptions, describe, isGenerator } from "./_validate.ts";
@@ -235,6 +243,8 @@ export class TaskGroup {
     } else {
       this.#tasks.add(task);
       addCallback(task, onTaskDone, this);
+      // The call graph shows the child awaited by the group's parent (Python 3.14).
+      addAwaitedBy(task, this.#parent as Task<unknown>);
       // CPython gh-155418: its eager first step may have aborted the group
       // before it joined the group's tasks.
       if (this.#aborting) task.cancel();
@@ -341,7 +351,11 @@ export class TaskGroup {
       }
       // A loop, because the wait itself may be cancelled again and again.
       while (group.#tasks.size > 0) {
-        group.#onCompleted ??= new Future<void>({ loop: group.#loop as EventLoop });
+        if (group.#onCompleted === null) {
+          group.#onCompleted = new Future<void>({ loop: group.#loop as EventLoop });
+          // The task tree names the parent's wait after the group.
+          labelWait(group.#onCompleted, { what: "taskGroup() exit", owner: group });
+        }
         try {
           yield* group.#onCompleted;
         } catch (thrown) {
@@ -383,6 +397,7 @@ export class TaskGroup {
     // Python's TaskGroup._on_task_done.
     onTaskDone = (group, task) => {
       group.#tasks.delete(task);
+      discardAwaitedBy(task, group.#parent as Task<unknown>);
       const waiter = group.#onCompleted;
       if (waiter !== null && group.#tasks.size === 0 && !waiter.done()) {
         resolveFuture(waiter, undefined);

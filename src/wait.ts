@@ -7,7 +7,17 @@
 
 import type { TimerHandle } from "./handle.ts";
 import { Future } from "./future.ts";
-import { activate, addCallback, pushEntry, removeCallback, resolveFuture } from "./_internal.ts";
+import { currentTask } from "./task.ts";
+import {
+  activate,
+  addAwaitedBy,
+  addCallback,
+  discardAwaitedBy,
+  pushEntry,
+  removeCallback,
+  resolveFuture,
+  WAIT_NAME,
+} from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
 
 /**
@@ -139,12 +149,19 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
   timer: TimerHandle | null = null;
   /** The condition was met (or the timeout passed); the result is being made. */
   triggered = false;
+  /** The task that called wait(), recorded as awaiting the futures (the call graph). */
+  caller: Future<unknown> | null = null;
 
   constructor(futures: F[], mode: number, left: number) {
     super({ loop: futures[0].getLoop() });
     this.futures = futures;
     this.mode = mode;
     this.left = left;
+  }
+
+  /** The task tree's name for a wait on it. */
+  get [WAIT_NAME](): string {
+    return `wait() of ${this.left} pending`;
   }
 
   override cancel(msg?: string): boolean {
@@ -157,8 +174,11 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
   detach(): void {
     this.timer?.cancel();
     this.timer = null;
+    const caller = this.caller;
+    this.caller = null;
     for (const future of this.futures) {
       if (!future.done()) removeCallback(future, onCompletion, this);
+      if (caller !== null) discardAwaitedBy(future, caller);
     }
   }
 
@@ -293,8 +313,15 @@ export function wait<F extends Future<unknown>>(
     outer.settle(false);
     return outer;
   }
+  // The call graph shows the futures awaited by the caller (Python 3.14's _wait).
+  const caller = currentTask();
+  if (caller !== null && caller.getLoop() !== outer.getLoop()) outer.caller = null;
+  else outer.caller = caller;
   for (const future of list) {
-    if (!future.done()) addCallback(future, onCompletion, outer);
+    if (!future.done()) {
+      addCallback(future, onCompletion, outer);
+      if (outer.caller !== null) addAwaitedBy(future, outer.caller);
+    }
   }
   if (timeout !== null) {
     outer.timer = outer.getLoop().callLater(timeout, onTimeout, outer);

@@ -9,7 +9,7 @@ import { Future } from "./future.ts";
 import { CancelledError, TimeoutError } from "./errors.ts";
 import type { Coroutine, Task } from "./task.ts";
 import type { Awaitable } from "./ensure_future.ts";
-import { addCallback, removeCallback, resolveFuture } from "./_internal.ts";
+import { addCallback, labelWait, removeCallback, resolveFuture } from "./_internal.ts";
 import { checkAwaitable, toFuture } from "./_to_future.ts";
 import { NO_ERROR, TimeoutScope } from "./_timeout_scope.ts";
 import { isGeneratorFunction } from "./_body.ts";
@@ -176,6 +176,7 @@ function* awaited<T>(
 /** Cancels `future` and waits until it is done (whatever its outcome). */
 function* cancelAndWait(future: Future<unknown>): Coroutine<void> {
   const waiter = new Future<void>({ loop: future.getLoop() });
+  labelWait(waiter, { what: "waitFor() cancelling", owner: future });
   addCallback(future, releaseWaiter, waiter);
   try {
     future.cancel();

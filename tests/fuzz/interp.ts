@@ -120,6 +120,8 @@ export interface RunResult {
   reports: asyncio.ExceptionContext[];
   /** How many tasks the scenario started. */
   tasks: number;
+  /** The task tree at the event `treeWhen` chose (see RunOptions), or null. */
+  tree: string | null;
 }
 
 /** Options of {@linkcode runScenario}. */
@@ -137,6 +139,12 @@ export interface RunOptions {
    * @default {"generator"}
    */
   style?: Style;
+  /**
+   * Called with the trace after each event; the first time it returns
+   * true, the task tree (asyncio.formatTaskTree) is kept in the result:
+   * the mismatch report's picture of the program at its last common event.
+   */
+  treeWhen?: (trace: readonly string[]) => boolean;
 }
 
 /** Describes an error the same way interp.py does. */
@@ -227,7 +235,15 @@ class Interpreter {
 
   log(id: number | string, text: string): void {
     this.trace.push(`${(this.#loop as asyncio.EventLoop).time()} ${id} ${text}`);
+    if (this.treeWhen !== null && this.tree === null && this.treeWhen(this.trace)) {
+      this.tree = asyncio.formatTaskTree(this.#loop as asyncio.EventLoop);
+    }
   }
+
+  /** When this says so after an event, the task tree is kept in {@linkcode Interpreter.tree}. */
+  treeWhen: ((trace: readonly string[]) => boolean) | null = null;
+  /** The task tree at the event treeWhen chose, or null. */
+  tree: string | null = null;
 
   violation(text: string): void {
     this.violations.push(text);
@@ -726,6 +742,7 @@ export async function runScenario(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const interpreter = new Interpreter(scenario, options.style ?? "generator");
+  interpreter.treeWhen = options.treeWhen ?? null;
   const clock = new asyncio.VirtualClock({ autojump: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<"hung">((resolve) => {
@@ -745,5 +762,6 @@ export async function runScenario(
     violations: interpreter.violations,
     reports: interpreter.reports,
     tasks: interpreter.tasks.size,
+    tree: interpreter.tree,
   };
 }

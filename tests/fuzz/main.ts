@@ -585,6 +585,17 @@ async function main(): Promise<number> {
         ];
         console.log(`\nMISMATCH WITH CPYTHON (seed ${failure.seed}, path ${failure.path})`);
         console.log(sideBySide(theirs, ours));
+        const common = firstDifference(theirs, ours);
+        if (common > 0) {
+          // Who waits on what when the two last agreed: the task tree after that event.
+          const again = await runScenario(failure.scenario, {
+            style: args.style,
+            treeWhen: (trace) => compared([...trace], args).length >= common,
+          });
+          if (again.tree !== null) {
+            console.log(`tasks after the last common event (line ${common}):\n${again.tree}`);
+          }
+        }
         console.log(`scenario (shrunk): ${JSON.stringify(failure.scenario)}`);
         console.log(`replay: deno task fuzz --replay ${relative(file)}`);
         console.log(
