@@ -93,6 +93,9 @@ export let enterRun: (loop: EventLoop) => void;
 /** Ends what enterRun began. */
 export let exitRun: (loop: EventLoop) => void;
 
+/** A new task's birth in loop time, for its age in the task tree; NaN where that would cost a real clock read. */
+export let birthTime: (loop: EventLoop) => number;
+
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
   holdLoop: typeof holdLoop;
@@ -103,9 +106,11 @@ export function installLoopInternals(x: {
   setIdleHook: typeof setIdleHook;
   isIdle: typeof isIdle;
   noteAsyncWait: typeof noteAsyncWait;
+  birthTime: typeof birthTime;
 }): void {
   ({
     pushEntry,
+    birthTime,
     holdLoop,
     releaseLoop,
     scheduleTimer,

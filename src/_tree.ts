@@ -102,7 +102,8 @@ function describeTask(
     );
   } else parts.push("ready to run");
   if (task.cancelling() > 0) parts.push(`cancelling (${task.cancelling()})`);
-  parts.push(`age ${formatMs(now - snapshot.born)} ms`);
+  // Known on a virtual clock and in debug mode (see birthTime).
+  if (snapshot.born === snapshot.born) parts.push(`age ${formatMs(now - snapshot.born)} ms`);
   return parts.join(", ");
 }
 

@@ -9,6 +9,7 @@ import { EventLoop, getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import {
   addCallback,
+  birthTime,
   blockAsTask,
   bodyPromise,
   cancelFuture,
@@ -325,7 +326,7 @@ export class Task<T> extends Future<T> {
         ? snapshotOf(current.#context)
         : currentVars());
     const taskLoop = loop;
-    this.#born = taskLoop.time();
+    this.#born = birthTime(taskLoop);
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
     this.#link(liveTasksOf(taskLoop));
     if (eagerStart) this.#eagerStart();
@@ -947,7 +948,7 @@ export class Task<T> extends Future<T> {
         if (task.#name === 0) task.#name = ++taskCounter;
         task.#context = currentVars(); // started now: a copy of the context now
         const loop = task.getLoop();
-        task.#born = loop.time();
+        task.#born = birthTime(loop);
         if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
         task.#link(liveTasksOf(loop));
         if (eager) task.#eagerStart();
