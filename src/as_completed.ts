@@ -17,6 +17,7 @@ import {
   discardAwaitedBy,
   failFuture,
   promiseOf,
+  pushEntry,
   removeCallback,
   resolveFuture,
   SUSPEND,
@@ -123,10 +124,12 @@ class CompletionIterator<T> implements AsCompletedIterator<T> {
     this.#caller = caller !== null && caller.getLoop() === loop ? caller : null;
     const todo = new Set<Future<T>>();
     for (const future of futures) {
+      todo.add(future);
       if (future.done()) {
-        this.#finished.push(future);
+        // Python's add_done_callback on a done future: the callback runs in
+        // the next iteration (call_soon), not now.
+        pushEntry(loop, onCompletion, this, future);
       } else {
-        todo.add(future);
         addCallback(future, onCompletion, this as CompletionIterator<unknown>);
         if (this.#caller !== null) addAwaitedBy(future, this.#caller);
       }

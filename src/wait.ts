@@ -221,9 +221,10 @@ function settle(outer: WaitFuture<Future<unknown>>): void {
  * Only Futures and Tasks are accepted, so that the futures in the result
  * are the ones you hold: wrap a generator or a promise with
  * {@linkcode ensureFuture} (or {@linkcode createTask}) first. A future
- * listed twice counts once. When the condition already holds for the
+ * listed twice counts once. Even when the condition already holds for the
  * futures as given (for example `FIRST_COMPLETED` with one already done),
- * the returned future is done at once.
+ * the returned future is done only after the loop's next iterations, when
+ * the waiting task resumes in Python.
  *
  * Cancelling the returned future (or the task waiting on it) stops the
  * wait and leaves the futures running.
@@ -299,20 +300,12 @@ export function wait<F extends Future<unknown>>(
     if (returnWhen !== undefined) mode = parseReturnWhen(returnWhen);
   }
   const list = toFutureList(futures);
-  // Count what is already done, and whether that settles the wait at once.
-  let left = list.length;
-  let settled = false;
-  for (const future of list) {
-    if (!future.done()) continue;
-    left--;
-    if (triggers(mode, future)) settled = true;
-  }
-  const outer = new WaitFuture(list, mode, left);
-  if (settled || left === 0) {
-    // Nothing to wait for: done at once (as gather() with done children).
-    outer.settle(false);
-    return outer;
-  }
+  const outer = new WaitFuture(list, mode, list.length);
+  const loop = outer.getLoop();
+  // A future already done counts in the next iteration, as Python's
+  // add_done_callback schedules its callback with call_soon: even when the
+  // condition already holds, the waiting task resumes two iterations later.
+  for (const future of list) if (future.done()) pushEntry(loop, onCompletion, outer, future);
   // The call graph shows the futures awaited by the caller (Python 3.14's _wait).
   const caller = currentTask();
   if (caller !== null && caller.getLoop() !== outer.getLoop()) outer.caller = null;
@@ -324,7 +317,7 @@ export function wait<F extends Future<unknown>>(
     }
   }
   if (timeout !== null) {
-    outer.timer = outer.getLoop().callLater(timeout, onTimeout, outer);
+    outer.timer = loop.callLater(timeout, onTimeout, outer);
   }
   return outer;
 }

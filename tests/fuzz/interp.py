@@ -22,7 +22,9 @@ gives the same coroutine to gather() or create_task() instead.
 Normalisation (a CPython detail no program may rely on): a TaskGroup keeps its
 tasks in an insertion-ordered set. CPython's is a plain set, iterated in
 address order when the group cancels them; insertion order is one of the
-orders CPython may produce, and the one @aio/asyncio uses.
+orders CPython may produce, and the one @aio/asyncio uses. as_completed() also
+keeps its inputs in a set (the order of the done callbacks of inputs already
+done): OrderedAsCompleted is CPython's iterator on an insertion-ordered set.
 """
 
 import asyncio
@@ -107,6 +109,38 @@ class OrderedTaskGroup(asyncio.TaskGroup):
         self._tasks = _OrderedSet()
 
 
+class _OrderedTodo(_OrderedSet):
+    """The subset of set that _AsCompletedIterator uses on its todo set."""
+
+    def remove(self, item):
+        del self._items[item]
+
+    def clear(self):
+        self._items.clear()
+
+
+class OrderedAsCompleted(asyncio.tasks._AsCompletedIterator):
+    """CPython 3.13's as_completed iterator, its inputs kept in the order given.
+
+    CPython registers the done callbacks in set order (addresses); with two
+    inputs already done, that order is the order they are delivered in.
+    """
+
+    def __init__(self, aws, timeout):
+        self._done = asyncio.Queue()
+        self._timeout_handle = None
+        loop = asyncio.get_event_loop()
+        todo = _OrderedTodo()
+        for aw in dict.fromkeys(aws):
+            todo.add(asyncio.ensure_future(aw, loop=loop))
+        for f in todo:
+            f.add_done_callback(self._handle_completion)
+        if todo and timeout is not None:
+            self._timeout_handle = loop.call_later(timeout, self._handle_timeout)
+        self._todo = todo
+        self._todo_left = len(todo)
+
+
 class Err(Exception):
     def __init__(self, n):
         super().__init__(f"E{n}")
@@ -138,6 +172,8 @@ def fmt_err(e):
         return "QueueFull"
     if isinstance(e, asyncio.InvalidStateError):
         return "InvalidState"
+    if isinstance(e, asyncio.BrokenBarrierError):
+        return "BrokenBarrier"
     if type(e) is RuntimeError:
         return "RuntimeError"
     return f"Other({type(e).__name__}: {e})"
@@ -207,7 +243,16 @@ class Interpreter:
         sc = self.scenario
         self.locks = [asyncio.Lock() for _ in range(sc["locks"])]
         self.events = [asyncio.Event() for _ in range(sc["events"])]
-        self.queues = [asyncio.Queue(maxsize) for maxsize in sc["queues"]]
+        kinds = sc.get("queueKinds") or []
+        self.queues = []
+        for i, maxsize in enumerate(sc["queues"]):
+            kind = kinds[i] if i < len(kinds) else "fifo"
+            make = {"fifo": asyncio.Queue, "lifo": asyncio.LifoQueue,
+                    "priority": asyncio.PriorityQueue}[kind]
+            self.queues.append(make(maxsize))
+        self.conds = [asyncio.Condition() for _ in range(sc.get("conditions", 0))]
+        self.counters = [0 for _ in self.conds]
+        self.barriers = [asyncio.Barrier(parties) for parties in sc.get("barriers", [])]
         root = asyncio.create_task(self.task(sc["root"]))
         self.tasks[sc["root"]["id"]] = root
         watchdog = None
@@ -407,6 +452,30 @@ class Interpreter:
         elif op == "shutdown":
             self.queues[step["queue"]].shutdown(step["immediate"])
             self.log(id, f"shutdown Q{step['queue']} {fmt_val(step['immediate'])}")
+        elif op == "taskDone":
+            try:
+                self.queues[step["queue"]].task_done()
+            except ValueError:
+                self.log(id, f"taskDone Q{step['queue']} !> TooMany")
+                return None
+            self.log(id, f"taskDone Q{step['queue']}")
+        elif op == "join":
+            await self.wait(frame, f"join Q{step['queue']}", self.queues[step["queue"]].join())
+        elif op == "condition":
+            return await self.condition(frame, step)
+        elif op == "barrier":
+            barrier = self.barriers[step["barrier"]]
+            action = step["action"]
+            label = f"barrier {action} B{step['barrier']}"
+            coro = {"wait": barrier.wait, "reset": barrier.reset, "abort": barrier.abort}[action]()
+            try:
+                await self.wait(frame, label, coro)
+            except asyncio.BrokenBarrierError:
+                pass
+        elif op == "asyncioWait":
+            await self.asyncio_wait(frame, step)
+        elif op == "asCompleted":
+            await self.as_completed(frame, step)
         elif op == "handOver":
             # The block's coroutine handed to gather/create_task: a task of its own.
             inner = Frame(step["id"])
@@ -426,6 +495,121 @@ class Interpreter:
         else:
             raise ValueError(f"unknown step {op!r}")
         return None
+
+    async def condition(self, frame, step):
+        id = frame.id
+        c = step["cond"]
+        cond = self.conds[c]
+        try:
+            await cond.acquire()
+        except BaseException as e:
+            self.log(id, f"acquire C{c} !> {fmt_err(e)}")
+            raise
+        self.log(id, f"acquired C{c}")
+        try:
+            wait = step["wait"]
+            if wait == "wait":
+                await self.wait(frame, f"cwait C{c}", cond.wait())
+            elif wait != "none":
+                counters = self.counters
+                await self.wait(
+                    frame,
+                    f"cwaitFor C{c} >={wait}",
+                    cond.wait_for(lambda: counters[c] >= wait and counters[c]),
+                )
+            self.counters[c] += step["add"]
+            if step["notify"] == "all":
+                cond.notify_all()
+            else:
+                cond.notify(step["notify"])
+            self.log(id, f"C{c} +{step['add']} = {self.counters[c]}, notify {step['notify']}")
+            return await self.steps(frame, step["body"])
+        finally:
+            cond.release()
+            self.log(id, f"release C{c}")
+
+    def tasks_of(self, operands):
+        out = []
+        for operand in operands:
+            if "id" in operand:
+                t = self.tasks.get(operand["id"])
+                if t is None:
+                    return None
+                out.append((str(operand["id"]), t))
+            else:
+                t = asyncio.create_task(self.task(operand["task"]))
+                self.tasks[operand["task"]["id"]] = t
+                out.append((str(operand["task"]["id"]), t))
+        return out
+
+    @staticmethod
+    def outcome(name, t):
+        try:
+            return f"{name}={fmt_val(t.result())}"
+        except BaseException as e:
+            return f"{name}!{fmt_err(e)}"
+
+    async def asyncio_wait(self, frame, step):
+        names = ",".join(describe_operand(o) for o in step["aws"])
+        label = f"asyncioWait [{names}] {step['returnWhen']} {fmt_ms(step['ms'])}"
+        tasks = self.tasks_of(step["aws"])
+        if tasks is None:
+            self.log(frame.id, f"{label} missing")
+            return
+        name_of = {}
+        for name, t in tasks:
+            name_of.setdefault(t, name)
+        return_when = getattr(asyncio, step["returnWhen"])
+        try:
+            done, pending = await asyncio.wait(
+                [t for _, t in tasks], timeout=step["ms"], return_when=return_when
+            )
+        except BaseException as e:
+            self.log(frame.id, f"{label} !> {fmt_err(e)}")
+            raise
+        by_id = lambda fs: sorted(fs, key=lambda t: int(name_of[t]))
+        done_s = ",".join(self.outcome(name_of[t], t) for t in by_id(done))
+        pending_s = ",".join(name_of[t] for t in by_id(pending))
+        self.log(frame.id, f"{label} => done [{done_s}] pending [{pending_s}]")
+
+    async def as_completed(self, frame, step):
+        id = frame.id
+        names = ",".join(describe_operand(o) for o in step["aws"])
+        label = f"asCompleted [{names}] {fmt_ms(step['ms'])} {step['form']}"
+        tasks = self.tasks_of(step["aws"])
+        if tasks is None:
+            self.log(id, f"{label} missing")
+            return
+        name_of = {}
+        for name, t in tasks:
+            name_of.setdefault(t, name)
+        it = OrderedAsCompleted([t for _, t in tasks], step["ms"])
+        self.log(id, label)
+        if step["form"] == "iter":
+            for nxt in it:
+                try:
+                    value = await nxt
+                except BaseException as e:
+                    self.log(id, f"next !> {fmt_err(e)}")
+                    if isinstance(e, asyncio.CancelledError):
+                        raise
+                    continue
+                self.log(id, f"next => {fmt_val(value)}")
+        else:
+            # async for, spelled out to catch what __anext__ raises.
+            ait = it.__aiter__()
+            while True:
+                try:
+                    f = await ait.__anext__()
+                except StopAsyncIteration:
+                    break
+                except BaseException as e:
+                    self.log(id, f"anext !> {fmt_err(e)}")
+                    if isinstance(e, asyncio.CancelledError):
+                        raise
+                    break
+                self.log(id, f"anext => {self.outcome(name_of.get(f, '?'), f)}")
+        self.log(id, "asCompleted end")
 
     def block(self, frame, step):
         """The coroutine of a waitFor, timeout or taskGroup step (None: a missing operand)."""

@@ -43,7 +43,7 @@
  */
 
 import * as asyncio from "../../mod.ts";
-import type { BlockStep, Operand, Scenario, Step, TaskSpec } from "./scenario.ts";
+import type { BlockStep, Operand, QueueKind, Scenario, Step, TaskSpec } from "./scenario.ts";
 
 /** The error a `throw` step raises. */
 export class Err extends Error {
@@ -81,9 +81,9 @@ export type Style = "generator" | "async";
 
 /** What an async-style step generator yields: the future its task's async function awaits. */
 class Awaiting {
-  readonly future: asyncio.Future<unknown>;
+  readonly future: PromiseLike<unknown>;
 
-  constructor(future: asyncio.Future<unknown>) {
+  constructor(future: PromiseLike<unknown>) {
     this.future = future;
   }
 }
@@ -161,6 +161,7 @@ export function formatError(error: unknown): string {
   if (error instanceof asyncio.QueueEmpty) return "QueueEmpty";
   if (error instanceof asyncio.QueueFull) return "QueueFull";
   if (error instanceof asyncio.InvalidStateError) return "InvalidState";
+  if (error instanceof asyncio.BrokenBarrierError) return "BrokenBarrier";
   // Misuse (a refused TaskGroup.createTask, a late reschedule) is a plain
   // Error here and a RuntimeError in Python.
   if (error instanceof Error && error.constructor === Error) return "RuntimeError";
@@ -205,6 +206,12 @@ class Interpreter {
   #holders: (number | null)[] = [];
   #events: asyncio.Event[] = [];
   #queues: asyncio.Queue<number>[] = [];
+  #queueKinds: QueueKind[] = [];
+  #conds: asyncio.Condition[] = [];
+  #condHolders: (number | null)[] = [];
+  /** The counter each condition guards. */
+  #counters: number[] = [];
+  #barriers: asyncio.Barrier[] = [];
   /** What each queue holds, in order, as far as completed puts and gets tell. */
   #shadow: number[][] = [];
   #thrown: Err[] = [];
@@ -219,7 +226,7 @@ class Interpreter {
   }
 
   /** Waits on `future`: `yield*` in the generator style, an `await` (through drive) in the async one. */
-  *await<T>(future: asyncio.Future<T>): Gen<T> {
+  *await<T>(future: asyncio.Future<T> | asyncio.AsCompletedAwaitable<T>): Gen<T> {
     if (this.#style === "generator") return yield* future;
     return (yield new Awaiting(future)) as T;
   }
@@ -266,10 +273,24 @@ class Interpreter {
       this.#holders.push(null);
     }
     for (let i = 0; i < sc.events; i++) this.#events.push(new asyncio.Event());
-    for (const maxsize of sc.queues) {
-      this.#queues.push(new asyncio.Queue<number>(maxsize));
+    sc.queues.forEach((maxsize, i) => {
+      const kind = sc.queueKinds?.[i] ?? "fifo";
+      this.#queueKinds.push(kind);
+      this.#queues.push(
+        kind === "lifo"
+          ? new asyncio.LifoQueue<number>(maxsize)
+          : kind === "priority"
+          ? new asyncio.PriorityQueue<number>(maxsize)
+          : new asyncio.Queue<number>(maxsize),
+      );
       this.#shadow.push([]);
+    });
+    for (let i = 0; i < (sc.conditions ?? 0); i++) {
+      this.#conds.push(new asyncio.Condition());
+      this.#condHolders.push(null);
+      this.#counters.push(0);
     }
+    for (const parties of sc.barriers ?? []) this.#barriers.push(new asyncio.Barrier(parties));
     const root = asyncio.createTask(this.coroutine(sc.root));
     this.tasks.set(sc.root.id, root);
     // If something still runs at the watchdog time, the program is stuck:
@@ -594,19 +615,221 @@ class Interpreter {
       }
       case "get": {
         const item = yield* this.wait(frame, `get Q${step.queue}`, this.#queues[step.queue].get());
-        const shadow = this.#shadow[step.queue];
-        const expected = shadow.shift();
+        const kind = this.#queueKinds[step.queue];
+        const expected = takeShadow(this.#shadow[step.queue], kind);
         if (item !== expected) {
-          this.violation(`Q${step.queue}: got ${item}, expected ${expected ?? "nothing"} (FIFO)`);
+          this.violation(
+            `Q${step.queue}: got ${item}, expected ${expected ?? "nothing"} (${kind})`,
+          );
         }
         return;
       }
+      case "taskDone":
+        try {
+          this.#queues[step.queue].taskDone();
+        } catch (error) {
+          // Python raises ValueError; here a plain Error.
+          if (!(error instanceof Error) || error.constructor !== Error) throw error;
+          this.log(id, `taskDone Q${step.queue} !> TooMany`);
+          return;
+        }
+        this.log(id, `taskDone Q${step.queue}`);
+        return;
+      case "join":
+        yield* this.wait(frame, `join Q${step.queue}`, this.#queues[step.queue].join());
+        return;
+      case "condition":
+        return yield* this.condition(frame, step);
+      case "barrier": {
+        const barrier = this.#barriers[step.barrier];
+        const label = `barrier ${step.action} B${step.barrier}`;
+        const future = step.action === "wait"
+          ? barrier.wait()
+          : step.action === "reset"
+          ? barrier.reset()
+          : barrier.abort();
+        try {
+          yield* this.wait(frame, label, future as asyncio.Future<unknown>);
+        } catch (error) {
+          // A broken barrier is part of the program: logged (by wait), and on.
+          if (!(error instanceof asyncio.BrokenBarrierError)) throw error;
+        }
+        return;
+      }
+      case "asyncioWait":
+        yield* this.asyncioWait(frame, step);
+        return;
+      case "asCompleted":
+        yield* this.asCompleted(frame, step);
+        return;
       case "shutdown":
         this.#queues[step.queue].shutdown(step.immediate);
         if (step.immediate) this.#shadow[step.queue].length = 0;
         this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
         return;
     }
+  }
+
+  /** A condition block: acquire, wait, change the counter, notify, the body, release. */
+  *condition(frame: Frame, step: Extract<Step, { op: "condition" }>): Gen<Flow> {
+    const id = frame.id;
+    const c = step.cond;
+    const cond = this.#conds[c];
+    try {
+      yield* this.await(cond.acquire());
+    } catch (error) {
+      this.#see(error);
+      this.log(id, `acquire C${c} !> ${formatError(error)}`);
+      throw error;
+    }
+    this.#holdCondition(c, id);
+    this.log(id, `acquired C${c}`);
+    try {
+      if (step.wait === "wait") {
+        this.#condHolders[c] = null;
+        try {
+          yield* this.wait(frame, `cwait C${c}`, cond.wait());
+        } finally {
+          this.#holdCondition(c, id);
+        }
+      } else if (step.wait !== "none") {
+        const n = step.wait;
+        const counters = this.#counters;
+        this.#condHolders[c] = null;
+        try {
+          yield* this.wait(
+            frame,
+            `cwaitFor C${c} >=${n}`,
+            cond.waitFor(() => counters[c] >= n && counters[c]),
+          );
+        } finally {
+          this.#holdCondition(c, id);
+        }
+      }
+      this.#counters[c] += step.add;
+      if (step.notify === "all") cond.notifyAll();
+      else cond.notify(step.notify);
+      this.log(id, `C${c} +${step.add} = ${this.#counters[c]}, notify ${step.notify}`);
+      return yield* this.steps(frame, step.body);
+    } finally {
+      this.#condHolders[c] = null;
+      cond.release();
+      this.log(id, `release C${c}`);
+    }
+  }
+
+  #holdCondition(c: number, id: number): void {
+    const holder = this.#condHolders[c];
+    if (holder !== null) {
+      this.violation(`condition C${c} acquired by ${id} while ${holder} holds it`);
+    }
+    if (!this.#conds[c].locked()) this.violation(`condition C${c}: ${id} holds it unlocked`);
+    this.#condHolders[c] = id;
+  }
+
+  /** The tasks of an asyncioWait or asCompleted step: referenced ones, and new ones made in order. */
+  #tasksOf(operands: Operand[]): [string, asyncio.Task<unknown>][] | null {
+    const out: [string, asyncio.Task<unknown>][] = [];
+    for (const operand of operands) {
+      if ("id" in operand) {
+        const task = this.tasks.get(operand.id);
+        if (task === undefined) return null;
+        out.push([`${operand.id}`, task]);
+      } else {
+        const task = asyncio.createTask(this.coroutine(operand.task));
+        this.tasks.set(operand.task.id, task);
+        out.push([`${operand.task.id}`, task]);
+      }
+    }
+    return out;
+  }
+
+  /** `id=value` or `id!error` of a done task (reading it retrieves its exception). */
+  #outcome(name: string, task: asyncio.Future<unknown>): string {
+    try {
+      const value = task.result();
+      return `${name}=${formatValue(value)}`;
+    } catch (error) {
+      this.#see(error);
+      return `${name}!${formatError(error)}`;
+    }
+  }
+
+  *asyncioWait(frame: Frame, step: Extract<Step, { op: "asyncioWait" }>): Gen<void> {
+    const label = `asyncioWait [${step.aws.map(describeOperand).join(",")}] ${step.returnWhen} ${
+      step.ms ?? "None"
+    }`;
+    const tasks = this.#tasksOf(step.aws);
+    if (tasks === null) {
+      this.log(frame.id, `${label} missing`);
+      return;
+    }
+    const names = new Map<asyncio.Future<unknown>, string>();
+    for (const [name, task] of tasks) if (!names.has(task)) names.set(task, name);
+    let result: asyncio.WaitResult<asyncio.Task<unknown>>;
+    try {
+      result = yield* this.await(
+        asyncio.wait(tasks.map(([, t]) => t), { timeout: step.ms, returnWhen: step.returnWhen }),
+      );
+    } catch (error) {
+      this.#see(error);
+      this.log(frame.id, `${label} !> ${formatError(error)}`);
+      throw error;
+    }
+    const byId = (set: Set<asyncio.Task<unknown>>) =>
+      [...set].map((t) => names.get(t) as string).sort((a, b) => Number(a) - Number(b));
+    const done = byId(result.done).map((name) => {
+      const task = [...names].find(([, n]) => n === name)?.[0] as asyncio.Future<unknown>;
+      return this.#outcome(name, task);
+    });
+    this.log(frame.id, `${label} => done [${done}] pending [${byId(result.pending)}]`);
+  }
+
+  *asCompleted(frame: Frame, step: Extract<Step, { op: "asCompleted" }>): Gen<void> {
+    const id = frame.id;
+    const label = `asCompleted [${step.aws.map(describeOperand).join(",")}] ${
+      step.ms ?? "None"
+    } ${step.form}`;
+    const tasks = this.#tasksOf(step.aws);
+    if (tasks === null) {
+      this.log(id, `${label} missing`);
+      return;
+    }
+    const names = new Map<unknown, string>();
+    for (const [name, task] of tasks) if (!names.has(task)) names.set(task, name);
+    const it = asyncio.asCompleted(tasks.map(([, t]) => t), { timeout: step.ms });
+    this.log(id, label);
+    if (step.form === "iter") {
+      for (const next of it) {
+        let value: unknown;
+        try {
+          value = yield* this.await(next);
+        } catch (error) {
+          this.#see(error);
+          this.log(id, `next !> ${formatError(error)}`);
+          if (error instanceof asyncio.CancelledError) throw error;
+          continue;
+        }
+        this.log(id, `next => ${formatValue(value)}`);
+      }
+    } else {
+      const ait = it[Symbol.asyncIterator]();
+      for (;;) {
+        let r: IteratorResult<asyncio.CompletedFuture<unknown>, undefined>;
+        try {
+          r = yield* this.await(ait.next() as asyncio.Future<typeof r>);
+        } catch (error) {
+          this.#see(error);
+          this.log(id, `anext !> ${formatError(error)}`);
+          if (error instanceof asyncio.CancelledError) throw error;
+          break;
+        }
+        if (r.done) break;
+        const future = r.value as asyncio.Future<unknown>;
+        this.log(id, `anext => ${this.#outcome(names.get(future) ?? "?", future)}`);
+      }
+    }
+    this.log(id, "asCompleted end");
   }
 
   /** The future of a waitFor, timeout or taskGroup step, not waited on yet (null: a missing operand). */
@@ -668,7 +891,9 @@ class Interpreter {
     this.#queues.forEach((queue, i) => {
       const left: number[] = [];
       while (!queue.empty()) left.push(queue.getNowait());
-      const expected = this.#shadow[i];
+      const shadow = [...this.#shadow[i]];
+      const expected: number[] = [];
+      while (shadow.length > 0) expected.push(takeShadow(shadow, this.#queueKinds[i]) as number);
       if (left.join(",") !== expected.join(",")) {
         this.violation(`Q${i} holds [${left}] at the end, expected [${expected}]`);
       }
@@ -720,6 +945,16 @@ class Interpreter {
       if (line.includes("Other(")) this.violation(`unexpected error in the trace: ${line}`);
     }
   }
+}
+
+/** Takes from a queue's shadow what a get from a queue of that kind takes. */
+function takeShadow(shadow: number[], kind: QueueKind): number | undefined {
+  if (kind === "fifo") return shadow.shift();
+  if (kind === "lifo") return shadow.pop();
+  if (shadow.length === 0) return undefined;
+  let min = 0;
+  for (let i = 1; i < shadow.length; i++) if (shadow[i] < shadow[min]) min = i;
+  return shadow.splice(min, 1)[0];
 }
 
 /** Errors a scenario can end a task with (anything else in a report is the library's). */

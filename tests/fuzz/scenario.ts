@@ -74,7 +74,28 @@ export type Step =
   | { op: "put"; queue: number; item: number }
   | { op: "get"; queue: number }
   | { op: "shutdown"; queue: number; immediate: boolean }
-  | { op: "handOver"; id: number; via: "gather" | "spawn"; block: BlockStep };
+  | { op: "handOver"; id: number; via: "gather" | "spawn"; block: BlockStep }
+  | { op: "taskDone"; queue: number }
+  | { op: "join"; queue: number }
+  | {
+    op: "condition";
+    cond: number;
+    /** Before changing the counter: no wait, `wait()`, or `waitFor(counter >= n)`. */
+    wait: "none" | "wait" | number;
+    add: number;
+    /** `notify(n)`, or `notifyAll()`. */
+    notify: number | "all";
+    body: Step[];
+  }
+  | { op: "barrier"; barrier: number; action: "wait" | "reset" | "abort" }
+  | { op: "asyncioWait"; aws: Operand[]; returnWhen: ReturnWhenName; ms: number | null }
+  | { op: "asCompleted"; aws: Operand[]; ms: number | null; form: "iter" | "forAwait" };
+
+/** The `returnWhen` of an `asyncioWait` step, as both libraries spell it. */
+export type ReturnWhenName = "FIRST_COMPLETED" | "FIRST_EXCEPTION" | "ALL_COMPLETED";
+
+/** What a shared queue is: `Queue`, `LifoQueue` or `PriorityQueue`. */
+export type QueueKind = "fifo" | "lifo" | "priority";
 
 /**
  * A block that a `handOver` hands to `gather` or `createTask` instead of
@@ -109,6 +130,12 @@ export const STEP_KINDS = [
   "get",
   "shutdown",
   "handOver",
+  "taskDone",
+  "join",
+  "condition",
+  "barrier",
+  "asyncioWait",
+  "asCompleted",
 ] as const;
 
 /** The name of a step kind. */
@@ -124,6 +151,12 @@ export interface Scenario {
   events: number;
   /** The `maxsize` of each queue. */
   queues: number[];
+  /** The kind of each queue (all `fifo` when absent). */
+  queueKinds?: QueueKind[];
+  /** How many conditions (each with its own lock and counter, starting at 0). */
+  conditions?: number;
+  /** The `parties` of each barrier. */
+  barriers?: number[];
   watchdog: number;
   root: TaskSpec;
 }
@@ -159,9 +192,23 @@ export type RawStep =
   | { k: "set"; event: number }
   | { k: "clear"; event: number }
   | { k: "wait"; event: number }
-  | { k: "put"; queue: number }
+  | { k: "put"; queue: number; prio: number }
   | { k: "get"; queue: number }
   | { k: "shutdown"; queue: number; immediate: boolean }
+  | { k: "taskDone"; queue: number }
+  | { k: "join"; queue: number }
+  | {
+    k: "condition";
+    cond: number;
+    wait: number;
+    n: number;
+    add: number;
+    notify: number;
+    body: RawStep[];
+  }
+  | { k: "barrier"; barrier: number; action: number }
+  | { k: "asyncioWait"; aws: RawOperand[]; returnWhen: number; pick: number; r: number }
+  | { k: "asCompleted"; aws: RawOperand[]; forAwait: boolean; pick: number; r: number }
   | {
     k: "handOver";
     gather: boolean;
@@ -178,6 +225,10 @@ export type RawOperand = { ref: number } | { task: RawTask };
 /** A raw scenario. */
 export interface RawScenario {
   queues: number[];
+  /** Queue kinds by index into `fifo`, `lifo`, `priority` (all `fifo` when absent). */
+  queueKinds?: number[];
+  /** Barrier parties (no barriers when absent). */
+  barriers?: number[];
   root: RawTask;
 }
 
@@ -209,6 +260,10 @@ export interface LanguageOptions {
 const LOCKS = 2;
 const EVENTS = 2;
 const QUEUES = 2;
+const CONDITIONS = 2;
+const BARRIERS = 2;
+const QUEUE_KINDS: QueueKind[] = ["fifo", "lifo", "priority"];
+const RETURN_WHEN: ReturnWhenName[] = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"];
 
 /**
  * The fast-check arbitrary of raw scenarios. Steps nest (spawned tasks,
@@ -238,7 +293,11 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
     },
     {
       weight: 3,
-      arbitrary: fc.record({ k: fc.constant("put"), queue: fc.nat({ max: QUEUES - 1 }) }),
+      arbitrary: fc.record({
+        k: fc.constant("put"),
+        queue: fc.nat({ max: QUEUES - 1 }),
+        prio: fc.nat({ max: 9 }),
+      }),
     },
     {
       weight: 3,
@@ -250,6 +309,22 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
         k: fc.constant("shutdown"),
         queue: fc.nat({ max: QUEUES - 1 }),
         immediate: fc.boolean(),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({ k: fc.constant("taskDone"), queue: fc.nat({ max: QUEUES - 1 }) }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant("join"), queue: fc.nat({ max: QUEUES - 1 }) }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        k: fc.constant("barrier"),
+        barrier: fc.nat({ max: BARRIERS - 1 }),
+        action: fc.nat({ max: 9 }),
       }),
     },
   ) as fc.Arbitrary<RawStep>;
@@ -322,6 +397,38 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
+          weight: 3,
+          arbitrary: fc.record({
+            k: fc.constant("condition"),
+            cond: fc.nat({ max: CONDITIONS - 1 }),
+            wait: fc.nat({ max: 3 }),
+            n: fc.nat({ max: 2 }),
+            add: fc.nat({ max: 2 }),
+            notify: fc.nat({ max: 3 }),
+            body: tie("steps"),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("asyncioWait"),
+            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+            returnWhen: fc.nat({ max: 2 }),
+            pick: small,
+            r: rank,
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("asCompleted"),
+            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+            forAwait: fc.boolean(),
+            pick: small,
+            r: rank,
+          }),
+        },
+        {
           weight: 2,
           arbitrary: fc.record({
             k: fc.constant("lock"),
@@ -334,6 +441,11 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
   );
   return fc.record({
     queues: fc.array(fc.nat({ max: 2 }), { minLength: QUEUES, maxLength: QUEUES }),
+    queueKinds: fc.array(fc.nat({ max: 2 }), { minLength: QUEUES, maxLength: QUEUES }),
+    barriers: fc.array(fc.integer({ min: 2, max: 3 }), {
+      minLength: BARRIERS,
+      maxLength: BARRIERS,
+    }),
     root: fc.record({
       steps: fc.array(tree.step, { minLength: 1, maxLength: 8 }),
       result: fc.nat({ max: 99 }),
@@ -363,6 +475,7 @@ interface Coroutine {
   inTimeout: boolean;
   inGroup: boolean;
   heldLocks: number[];
+  heldConds: number[];
 }
 
 const CATCH_KINDS: CatchKind[] = ["cancelled", "error", "any"];
@@ -402,6 +515,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       inTimeout: false,
       inGroup: false,
       heldLocks: [],
+      heldConds: [],
     };
     const spec: TaskSpec = { id, steps: [], result: rawTask.result };
     spec.steps = steps(rawTask.steps, co, [...ancestors, id]);
@@ -436,19 +550,23 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     ancestors: number[],
     flags: Partial<Pick<Coroutine, "inTimeout" | "inGroup">>,
     lock?: number,
+    cond?: number,
   ): Step[] => {
     const saved = {
       inTimeout: co.inTimeout,
       inGroup: co.inGroup,
       held: co.heldLocks,
+      conds: co.heldConds,
     };
     if (flags.inTimeout !== undefined) co.inTimeout = flags.inTimeout;
     if (flags.inGroup !== undefined) co.inGroup = flags.inGroup;
     if (lock !== undefined) co.heldLocks = [...co.heldLocks, lock];
+    if (cond !== undefined) co.heldConds = [...co.heldConds, cond];
     const body = steps(raws, co, ancestors);
     co.inTimeout = saved.inTimeout;
     co.inGroup = saved.inGroup;
     co.heldLocks = saved.held;
+    co.heldConds = saved.conds;
     return body;
   };
 
@@ -549,7 +667,37 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       case "wait":
         return { op: raw.k, event: raw.event };
       case "put":
-        return { op: "put", queue: raw.queue, item: nextItem++ };
+        // Distinct items whose order is not their order in the text (for PriorityQueue).
+        return { op: "put", queue: raw.queue, item: (raw.prio ?? 0) * 1000 + nextItem++ };
+      case "taskDone":
+      case "join":
+        return { op: raw.k, queue: raw.queue };
+      case "condition": {
+        if (co.heldConds.includes(raw.cond)) return null;
+        const wait = raw.wait === 0 ? "none" : raw.wait === 1 ? "wait" : raw.n + 1;
+        const notify = raw.notify === 3 ? "all" : raw.notify;
+        const body = block(raw.body, co, ancestors, {}, undefined, raw.cond);
+        return { op: "condition", cond: raw.cond, wait, add: raw.add, notify, body };
+      }
+      case "barrier": {
+        // Mostly waits; now and then a reset or an abort (which break waits).
+        const action = raw.action < 7 ? "wait" : raw.action < 9 ? "reset" : "abort";
+        return { op: "barrier", barrier: raw.barrier, action };
+      }
+      case "asyncioWait":
+      case "asCompleted": {
+        const aws: Operand[] = [];
+        for (const a of raw.aws) {
+          const o = operand(a, co, ancestors);
+          if (o !== null) aws.push(o);
+        }
+        if (aws.length === 0) return null;
+        const step: Step = raw.k === "asyncioWait"
+          ? { op: "asyncioWait", aws, returnWhen: RETURN_WHEN[raw.returnWhen % 3], ms: null }
+          : { op: "asCompleted", aws, ms: null, form: raw.forAwait ? "forAwait" : "iter" };
+        delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+        return step;
+      }
       case "get":
         return { op: "get", queue: raw.queue };
       case "shutdown":
@@ -563,6 +711,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
           inTimeout: false,
           inGroup: false,
           heldLocks: [],
+          heldConds: [],
         };
         const within = [...ancestors, id];
         let made: BlockStep;
@@ -595,6 +744,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     inTimeout: false,
     inGroup: false,
     heldLocks: [],
+    heldConds: [],
   }, []);
   // Distinct powers of two, handed out in rank order (ties by position).
   pending.sort((a, b) => a.rank - b.rank || a.order - b.order);
@@ -607,6 +757,9 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     locks: LOCKS,
     events: EVENTS,
     queues: raw.queues.slice(0, QUEUES),
+    queueKinds: (raw.queueKinds ?? []).slice(0, QUEUES).map((k) => QUEUE_KINDS[k % 3]),
+    conditions: CONDITIONS,
+    barriers: (raw.barriers ?? []).slice(0, BARRIERS),
     watchdog: 2 ** exponent,
     root,
   };
@@ -629,6 +782,7 @@ export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void
         case "timeout":
         case "taskGroup":
         case "lock":
+        case "condition":
           list(step.body);
           break;
         case "waitFor":
@@ -636,6 +790,8 @@ export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void
           if ("task" in step.aw) task(step.aw.task);
           break;
         case "gather":
+        case "asyncioWait":
+        case "asCompleted":
           for (const aw of step.aws) if ("task" in aw) task(aw.task);
           break;
         case "handOver":

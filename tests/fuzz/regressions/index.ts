@@ -9,6 +9,9 @@
  */
 
 import type { Regression } from "../main.ts";
+import asCompletedDoneInput from "./as-completed-done-input-next-iterations.json" with {
+  type: "json",
+};
 import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
 import cancelMessageOnce from "./cancel-message-once.json" with { type: "json" };
 import gatherCancelMessage from "./gather-cancel-message.json" with { type: "json" };
@@ -25,10 +28,12 @@ import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" wi
   type: "json",
 };
 import waiterCancelKeepsFailure from "./waiter-cancel-keeps-failure.json" with { type: "json" };
+import waitDoneInput from "./wait-done-input-next-iterations.json" with { type: "json" };
 import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
 
 /** Every fixed regression, each with the trace CPython printed for it. */
 export const REGRESSIONS: Regression[] = [
+  asCompletedDoneInput,
   cancelDoneFailedTask,
   cancelMessageOnce,
   gatherCancelMessage,
@@ -41,5 +46,6 @@ export const REGRESSIONS: Regression[] = [
   shieldCancelMessage,
   waiterCancelKeepsFailure,
   waitforInnerSwallowsCancel,
+  waitDoneInput,
   watchdogRounds,
 ] as Regression[];
