@@ -165,6 +165,10 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
   }
 
   override cancel(msg?: string): boolean {
+    // Triggered, the wait is over: in Python its waiter is done and the
+    // waiting task's step is scheduled, so a cancellation of that task
+    // arrives at that step (the task's cancel sees false and defers it).
+    if (this.triggered) return false;
     if (!super.cancel(msg)) return false;
     this.detach();
     return true;
@@ -227,7 +231,10 @@ function settle(outer: WaitFuture<Future<unknown>>): void {
  * the waiting task resumes in Python.
  *
  * Cancelling the returned future (or the task waiting on it) stops the
- * wait and leaves the futures running.
+ * wait and leaves the futures running. Once the condition is met, the
+ * returned future is as good as done (its result is made in the next
+ * iteration): `cancel()` on it returns false, and a waiting task's
+ * cancellation reaches the task when it resumes, as in Python.
  *
  * Equivalent to Python's `asyncio.wait()`, with the timeout in
  * milliseconds and `{ done, pending }` in place of the `(done, pending)`

@@ -28,6 +28,7 @@ import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" wi
   type: "json",
 };
 import waiterCancelKeepsFailure from "./waiter-cancel-keeps-failure.json" with { type: "json" };
+import waitCancelAfterTrigger from "./wait-cancel-after-trigger.json" with { type: "json" };
 import waitDoneInput from "./wait-done-input-next-iterations.json" with { type: "json" };
 import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
 
@@ -46,6 +47,7 @@ export const REGRESSIONS: Regression[] = [
   shieldCancelMessage,
   waiterCancelKeepsFailure,
   waitforInnerSwallowsCancel,
+  waitCancelAfterTrigger,
   waitDoneInput,
   watchdogRounds,
 ] as Regression[];
