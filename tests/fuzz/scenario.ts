@@ -25,7 +25,11 @@
  *   or the task itself.
  * - `reschedule` appears only inside a `timeout` body and `tgSpawn` only
  *   inside a `taskGroup` body of the same coroutine; a `lock` block never
- *   re-acquires a lock its coroutine already holds.
+ *   re-acquires a lock its coroutine already holds, nor a `condition` block
+ *   its condition; inside a `condition` block no step waits until other
+ *   tasks end (`await`, `waitFor`, `gather`, `taskGroup`, `handOver` via
+ *   gather): a task cancelled in `Condition.wait()` re-acquires the lock
+ *   before it ends, so it and the holder would wait on each other for good.
  * - A handler that catches `CancelledError` ends the task (returns or
  *   re-raises); only handlers for other errors may `continue`. So one round
  *   of cancellation always ends every task and `run()` terminates.
@@ -262,6 +266,8 @@ const EVENTS = 2;
 const QUEUES = 2;
 const CONDITIONS = 2;
 const BARRIERS = 2;
+/** Steps that wait until other tasks end (a cancellation of the waiter waits for them too). */
+const WAITS_ON_TASKS = new Set<string>(["await", "waitFor", "gather", "taskGroup", "handOver"]);
 const QUEUE_KINDS: QueueKind[] = ["fifo", "lifo", "priority"];
 const RETURN_WHEN: ReturnWhenName[] = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"];
 
@@ -270,29 +276,43 @@ const RETURN_WHEN: ReturnWhenName[] = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "AL
  * blocks) up to a small depth; the first alternative (a sleep) is what
  * fast-check falls back to at the depth limit.
  */
-export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
+export function rawScenarioArbitrary(
+  boost: readonly RawStep["k"][] = [],
+): fc.Arbitrary<RawScenario> {
+  // A boosted kind is six times as likely: a scenario about one primitive
+  // has several tasks meeting on it (a barrier that fills, a queue that holds two items).
+  const w = (k: RawStep["k"], weight: number) => boost.includes(k) ? weight * 6 : weight;
   const rank = fc.nat({ max: 999 });
   const small = fc.nat({ max: 9 });
   const leaf: fc.Arbitrary<RawStep> = fc.oneof(
-    { weight: 10, arbitrary: fc.record({ k: fc.constant("sleep"), pick: small, r: rank }) },
-    { weight: 5, arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
-    { weight: 5, arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("throw") }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }) },
     {
-      weight: 2,
+      weight: w("sleep", 10),
+      arbitrary: fc.record({ k: fc.constant("sleep"), pick: small, r: rank }),
+    },
+    { weight: w("await", 5), arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
+    {
+      weight: w("cancel", 5),
+      arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }),
+    },
+    { weight: w("throw", 2), arbitrary: fc.record({ k: fc.constant("throw") }) },
+    {
+      weight: w("reschedule", 2),
+      arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }),
+    },
+    {
+      weight: w("set", 2),
       arbitrary: fc.record({ k: fc.constant("set"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
-      weight: 1,
+      weight: w("clear", 1),
       arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
-      weight: 3,
+      weight: w("wait", 3),
       arbitrary: fc.record({ k: fc.constant("wait"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
-      weight: 3,
+      weight: w("put", 3),
       arbitrary: fc.record({
         k: fc.constant("put"),
         queue: fc.nat({ max: QUEUES - 1 }),
@@ -300,11 +320,11 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
       }),
     },
     {
-      weight: 3,
+      weight: w("get", 3),
       arbitrary: fc.record({ k: fc.constant("get"), queue: fc.nat({ max: QUEUES - 1 }) }),
     },
     {
-      weight: 1,
+      weight: w("shutdown", 1),
       arbitrary: fc.record({
         k: fc.constant("shutdown"),
         queue: fc.nat({ max: QUEUES - 1 }),
@@ -312,15 +332,15 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
       }),
     },
     {
-      weight: 2,
+      weight: w("taskDone", 2),
       arbitrary: fc.record({ k: fc.constant("taskDone"), queue: fc.nat({ max: QUEUES - 1 }) }),
     },
     {
-      weight: 1,
+      weight: w("join", 1),
       arbitrary: fc.record({ k: fc.constant("join"), queue: fc.nat({ max: QUEUES - 1 }) }),
     },
     {
-      weight: 3,
+      weight: w("barrier", 3),
       arbitrary: fc.record({
         k: fc.constant("barrier"),
         barrier: fc.nat({ max: BARRIERS - 1 }),
@@ -343,11 +363,11 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
         { maxDepth: 4, depthIdentifier: "tree", depthSize: "small", withCrossShrink: true },
         { weight: 12, arbitrary: leaf },
         {
-          weight: 3,
+          weight: w("spawn", 3),
           arbitrary: fc.record({ k: fc.constant("spawn"), task: tie("task"), pick: small }),
         },
         {
-          weight: 2,
+          weight: w("try", 2),
           arbitrary: fc.record({
             k: fc.constant("try"),
             pick: small,
@@ -356,7 +376,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: w("waitFor", 2),
           arbitrary: fc.record({
             k: fc.constant("waitFor"),
             aw: tie("operand"),
@@ -365,16 +385,19 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: w("gather", 2),
           arbitrary: fc.record({
             k: fc.constant("gather"),
             aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
             returnExceptions: fc.boolean(),
           }),
         },
-        { weight: 1, arbitrary: fc.record({ k: fc.constant("shield"), aw: tie("operand") }) },
         {
-          weight: 2,
+          weight: w("shield", 1),
+          arbitrary: fc.record({ k: fc.constant("shield"), aw: tie("operand") }),
+        },
+        {
+          weight: w("timeout", 2),
           arbitrary: fc.record({
             k: fc.constant("timeout"),
             pick: small,
@@ -382,10 +405,16 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
             body: tie("steps"),
           }),
         },
-        { weight: 2, arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }) },
-        { weight: 3, arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }) },
         {
-          weight: 2,
+          weight: w("taskGroup", 2),
+          arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }),
+        },
+        {
+          weight: w("tgSpawn", 3),
+          arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }),
+        },
+        {
+          weight: w("handOver", 2),
           arbitrary: fc.record({
             k: fc.constant("handOver"),
             gather: fc.boolean(),
@@ -397,7 +426,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 3,
+          weight: w("condition", 3),
           arbitrary: fc.record({
             k: fc.constant("condition"),
             cond: fc.nat({ max: CONDITIONS - 1 }),
@@ -409,7 +438,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: w("asyncioWait", 2),
           arbitrary: fc.record({
             k: fc.constant("asyncioWait"),
             aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
@@ -419,7 +448,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: w("asCompleted", 2),
           arbitrary: fc.record({
             k: fc.constant("asCompleted"),
             aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
@@ -429,7 +458,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: w("lock", 2),
           arbitrary: fc.record({
             k: fc.constant("lock"),
             lock: fc.nat({ max: LOCKS - 1 }),
@@ -453,9 +482,23 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
   }) as fc.Arbitrary<RawScenario>;
 }
 
+/**
+ * Scenarios about one primitive: these kinds (and spawns, so that several
+ * tasks meet on it) six times as likely. One scenario in two is themed.
+ */
+const THEMES: RawStep["k"][][] = [
+  ["condition", "spawn"],
+  ["barrier", "spawn"],
+  ["put", "get", "taskDone", "join"],
+  ["asyncioWait", "asCompleted", "throw", "spawn"],
+];
+
 /** The arbitrary of valid scenarios (raw trees passed through {@linkcode finalize}). */
 export function scenarioArbitrary(options: LanguageOptions = {}): fc.Arbitrary<Scenario> {
-  return rawScenarioArbitrary().map((raw) => finalize(raw, options));
+  return fc.oneof(
+    { weight: 4, arbitrary: rawScenarioArbitrary() },
+    ...THEMES.map((boost) => ({ weight: 1, arbitrary: rawScenarioArbitrary(boost) })),
+  ).map((raw) => finalize(raw, options));
 }
 
 // ------------------------------------------------------------ finalize
@@ -572,6 +615,12 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
 
   const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | null => {
     if (excluded.has(raw.k)) return null;
+    // A task that holds a condition waits on no task: a task cancelled in
+    // that condition's wait() re-acquires the lock before it ends, whatever
+    // cancels it, so the two would wait on each other for good.
+    if (co.heldConds.length > 0 && WAITS_ON_TASKS.has(raw.k)) {
+      if (raw.k !== "handOver" || raw.gather) return null;
+    }
     switch (raw.k) {
       case "sleep": {
         const step: Step = { op: "sleep", ms: 0 };
