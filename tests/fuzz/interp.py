@@ -500,6 +500,8 @@ class Interpreter:
         id = frame.id
         c = step["cond"]
         cond = self.conds[c]
+        if step.get("ms") is not None:
+            await self.wait(frame, f"sleep {step['ms']}", asyncio.sleep(step["ms"]))
         try:
             await cond.acquire()
         except BaseException as e:

@@ -675,6 +675,7 @@ class Interpreter {
     const id = frame.id;
     const c = step.cond;
     const cond = this.#conds[c];
+    if (step.ms !== null) yield* this.wait(frame, `sleep ${step.ms}`, asyncio.sleep(step.ms));
     try {
       yield* this.await(cond.acquire());
     } catch (error) {

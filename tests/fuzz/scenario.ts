@@ -84,6 +84,8 @@ export type Step =
   | {
     op: "condition";
     cond: number;
+    /** A sleep before acquiring (`null`: none), so that waiters may be waiting by then (only with wait `none`). */
+    ms: number | null;
     /** Before changing the counter: no wait, `wait()`, or `waitFor(counter >= n)`. */
     wait: "none" | "wait" | number;
     add: number;
@@ -204,6 +206,8 @@ export type RawStep =
   | {
     k: "condition";
     cond: number;
+    pick: number;
+    r: number;
     wait: number;
     n: number;
     add: number;
@@ -430,7 +434,9 @@ export function rawScenarioArbitrary(
           arbitrary: fc.record({
             k: fc.constant("condition"),
             cond: fc.nat({ max: CONDITIONS - 1 }),
-            wait: fc.nat({ max: 3 }),
+            pick: small,
+            r: rank,
+            wait: fc.nat({ max: 4 }),
             n: fc.nat({ max: 2 }),
             add: fc.nat({ max: 2 }),
             notify: fc.nat({ max: 3 }),
@@ -441,7 +447,7 @@ export function rawScenarioArbitrary(
           weight: w("asyncioWait", 2),
           arbitrary: fc.record({
             k: fc.constant("asyncioWait"),
-            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
             returnWhen: fc.nat({ max: 2 }),
             pick: small,
             r: rank,
@@ -451,7 +457,7 @@ export function rawScenarioArbitrary(
           weight: w("asCompleted", 2),
           arbitrary: fc.record({
             k: fc.constant("asCompleted"),
-            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
             forAwait: fc.boolean(),
             pick: small,
             r: rank,
@@ -487,9 +493,9 @@ export function rawScenarioArbitrary(
  * tasks meet on it) six times as likely. One scenario in two is themed.
  */
 const THEMES: RawStep["k"][][] = [
-  ["condition", "spawn"],
+  ["condition", "spawn", "sleep"],
   ["barrier", "spawn"],
-  ["put", "get", "taskDone", "join"],
+  ["put", "get", "taskDone", "join", "spawn"],
   ["asyncioWait", "asCompleted", "throw", "spawn"],
 ];
 
@@ -723,10 +729,23 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         return { op: raw.k, queue: raw.queue };
       case "condition": {
         if (co.heldConds.includes(raw.cond)) return null;
-        const wait = raw.wait === 0 ? "none" : raw.wait === 1 ? "wait" : raw.n + 1;
+        // Plain waits are the most telling (a wake-up is seen, not re-checked).
+        const wait = raw.wait <= 1 ? "none" : raw.wait <= 3 ? "wait" : (raw.n % 2) + 1;
         const notify = raw.notify === 3 ? "all" : raw.notify;
-        const body = block(raw.body, co, ancestors, {}, undefined, raw.cond);
-        return { op: "condition", cond: raw.cond, wait, add: raw.add, notify, body };
+        const step: Step = {
+          op: "condition",
+          cond: raw.cond,
+          ms: null,
+          wait,
+          add: raw.add,
+          notify,
+          body: [],
+        };
+        // Only a block that does not wait sleeps first: a notifier that comes
+        // after the waiters.
+        if (wait === "none") delay(raw.pick, raw.r, (ms) => (step.ms = ms));
+        step.body = block(raw.body, co, ancestors, {}, undefined, raw.cond);
+        return step;
       }
       case "barrier": {
         // Mostly waits; now and then a reset or an abort (which break waits).
