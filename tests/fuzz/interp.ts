@@ -765,6 +765,10 @@ class Interpreter {
       this.log(frame.id, `${label} missing`);
       return;
     }
+    // With FIRST_EXCEPTION, wait() reads the exception of each task that fails
+    // while it waits (CPython's _on_completion calls f.exception()), so it is
+    // retrieved and never reported, even if the wait is then cancelled.
+    if (step.returnWhen === "FIRST_EXCEPTION") for (const [, task] of tasks) this.#handedOver.add(task);
     const names = new Map<asyncio.Future<unknown>, string>();
     for (const [name, task] of tasks) if (!names.has(task)) names.set(task, name);
     let result: asyncio.WaitResult<asyncio.Task<unknown>>;

@@ -495,7 +495,7 @@ export function rawScenarioArbitrary(
 const THEMES: RawStep["k"][][] = [
   ["condition", "spawn", "sleep"],
   ["barrier", "spawn"],
-  ["put", "get", "taskDone", "join", "spawn"],
+  ["put", "get", "taskDone", "join", "spawn", "sleep"],
   ["asyncioWait", "asCompleted", "throw", "spawn"],
 ];
 
