@@ -21,6 +21,11 @@
  * - `handOver`: the same blocks (or `waitFor`) handed to `gather([block])` or
  *   `createTask(block)` / `gather(coro)`, `create_task(coro)`: a task of its own.
  * - `lock`: `yield* lock.acquire()`, body, `lock.release()` / the same with `await`
+ * - `semaphore`: the same with a `Semaphore` or `BoundedSemaphore`; its release, and a
+ *   bare `release`, log an over-release of a bounded one (our `Error`, Python's
+ *   `ValueError`) as `!> ValueError` and go on
+ * - `cancelState`, `uncancel` (the latter only in a handler that caught
+ *   `CancelledError`): `currentTask().cancelling()`, `.uncancel()` / the same in snake case
  * - `set`/`clear`/`wait`, `put`/`get`/`shutdown`: the methods of the same names.
  *
  * A `return` inside blocks travels out as a value until the task returns it.
@@ -203,6 +208,9 @@ class Interpreter {
   #loop: asyncio.EventLoop | null = null;
   #locks: asyncio.Lock[] = [];
   #holders: (number | null)[] = [];
+  #semaphores: asyncio.Semaphore[] = [];
+  /** Each semaphore's value, as far as completed acquires and releases tell. */
+  #permits: number[] = [];
   #events: asyncio.Event[] = [];
   #queues: asyncio.Queue<number>[] = [];
   /** What each queue holds, in order, as far as completed puts and gets tell. */
@@ -264,6 +272,12 @@ class Interpreter {
     for (let i = 0; i < sc.locks; i++) {
       this.#locks.push(new asyncio.Lock());
       this.#holders.push(null);
+    }
+    for (const { value, bounded } of sc.semaphores ?? []) {
+      this.#semaphores.push(
+        bounded ? new asyncio.BoundedSemaphore(value) : new asyncio.Semaphore(value),
+      );
+      this.#permits.push(value);
     }
     for (let i = 0; i < sc.events; i++) this.#events.push(new asyncio.Event());
     for (const maxsize of sc.queues) {
@@ -449,6 +463,7 @@ class Interpreter {
           if (!catches(step.catch, error)) throw error;
           this.#see(error);
           this.log(id, `caught ${formatError(error)} (${step.then})`);
+          if (step.handler !== undefined) yield* this.steps(frame, step.handler);
           if (step.then === "return") return { ret: step.value };
           if (step.then === "reraise") throw error;
         }
@@ -539,7 +554,10 @@ class Interpreter {
         const group = frame.groups[frame.groups.length - 1];
         let task: asyncio.Task<unknown>;
         try {
-          task = group.createTask(this.coroutine(step.task));
+          task = group.createTask(
+            this.coroutine(step.task),
+            step.eager ? { eagerStart: true } : undefined,
+          );
         } catch (error) {
           this.log(id, `tgSpawn ${step.task.id} !> ${formatError(error)}`);
           throw error;
@@ -572,6 +590,34 @@ class Interpreter {
           this.log(id, `release L${step.lock}`);
         }
       }
+      case "semaphore": {
+        const sem = this.#semaphores[step.sem];
+        try {
+          yield* this.await(sem.acquire());
+        } catch (error) {
+          this.#see(error);
+          this.log(id, `acquire S${step.sem} !> ${formatError(error)}`);
+          throw error;
+        }
+        if (--this.#permits[step.sem] < 0) {
+          this.violation(`semaphore S${step.sem} acquired by ${id} with no permit left`);
+        }
+        this.log(id, `acquired S${step.sem}`);
+        try {
+          return yield* this.steps(frame, step.body);
+        } finally {
+          this.#release(id, step.sem, "release");
+        }
+      }
+      case "release":
+        this.#release(id, step.sem, "bare release");
+        return;
+      case "cancelState":
+        this.log(id, `cancelling=${(asyncio.currentTask() as asyncio.Task<unknown>).cancelling()}`);
+        return;
+      case "uncancel":
+        this.log(id, `uncancel => ${(asyncio.currentTask() as asyncio.Task<unknown>).uncancel()}`);
+        return;
       case "set":
         this.#events[step.event].set();
         this.log(id, `set E${step.event}`);
@@ -607,6 +653,26 @@ class Interpreter {
         this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
         return;
     }
+  }
+
+  /** Releases semaphore `n`; an over-release of a bounded one is logged, not thrown. */
+  #release(id: number, n: number, label: string): void {
+    const sem = this.#semaphores[n];
+    const spec = (this.#scenario.semaphores ?? [])[n];
+    const over = spec.bounded && this.#permits[n] >= spec.value;
+    try {
+      sem.release();
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes("released too many times")) {
+        throw error;
+      }
+      if (!over) this.violation(`S${n}: release refused with ${this.#permits[n]} permit(s)`);
+      this.log(id, `${label} S${n} !> ValueError`);
+      return;
+    }
+    if (over) this.violation(`S${n}: bounded, released past its bound ${spec.value}`);
+    this.#permits[n]++;
+    this.log(id, `${label} S${n}`);
   }
 
   /** The future of a waitFor, timeout or taskGroup step, not waited on yet (null: a missing operand). */

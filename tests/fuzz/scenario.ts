@@ -59,15 +59,27 @@ export type Step =
   | { op: "await"; id: number }
   | { op: "cancel"; id: number | "self"; msg: string | null }
   | { op: "throw"; err: number }
-  | { op: "try"; catch: CatchKind; then: CatchAction; value: number; body: Step[] }
+  | {
+    op: "try";
+    catch: CatchKind;
+    then: CatchAction;
+    value: number;
+    body: Step[];
+    /** Steps run in the handler before its action (only `cancelState`, `uncancel`). */
+    handler?: Step[];
+  }
   | { op: "waitFor"; aw: Operand; ms: number | null }
   | { op: "gather"; aws: Operand[]; returnExceptions: boolean }
   | { op: "shield"; aw: Operand }
   | { op: "timeout"; ms: number | null; body: Step[] }
   | { op: "reschedule"; ms: number | null }
   | { op: "taskGroup"; body: Step[] }
-  | { op: "tgSpawn"; task: TaskSpec }
+  | { op: "tgSpawn"; task: TaskSpec; eager?: true }
   | { op: "lock"; lock: number; body: Step[] }
+  | { op: "semaphore"; sem: number; body: Step[] }
+  | { op: "release"; sem: number }
+  | { op: "cancelState" }
+  | { op: "uncancel" }
   | { op: "set"; event: number }
   | { op: "clear"; event: number }
   | { op: "wait"; event: number }
@@ -102,6 +114,10 @@ export const STEP_KINDS = [
   "taskGroup",
   "tgSpawn",
   "lock",
+  "semaphore",
+  "release",
+  "cancelState",
+  "uncancel",
   "set",
   "clear",
   "wait",
@@ -121,11 +137,19 @@ export type StepKind = typeof STEP_KINDS[number];
  */
 export interface Scenario {
   locks: number;
+  /** The shared semaphores: initial value, and whether bounded (absent: none). */
+  semaphores?: SemaphoreSpec[];
   events: number;
   /** The `maxsize` of each queue. */
   queues: number[];
   watchdog: number;
   root: TaskSpec;
+}
+
+/** A semaphore of a scenario. */
+export interface SemaphoreSpec {
+  value: number;
+  bounded: boolean;
 }
 
 // ------------------------------------------------------------ raw trees
@@ -147,16 +171,20 @@ export type RawStep =
   | { k: "await"; ref: number }
   | { k: "cancel"; ref: number; pick: number }
   | { k: "throw" }
-  | { k: "try"; pick: number; value: number; body: RawStep[] }
+  | { k: "try"; pick: number; value: number; body: RawStep[]; handler?: RawStep[] }
   | { k: "waitFor"; aw: RawOperand; pick: number; r: number }
   | { k: "gather"; aws: RawOperand[]; returnExceptions: boolean }
   | { k: "shield"; aw: RawOperand }
   | { k: "timeout"; pick: number; r: number; body: RawStep[] }
   | { k: "reschedule"; pick: number; r: number }
   | { k: "taskGroup"; body: RawStep[] }
-  | { k: "tgSpawn"; task: RawTask }
+  | { k: "tgSpawn"; task: RawTask; pick?: number }
   | { k: "lock"; lock: number; body: RawStep[] }
-  | { k: "set"; event: number }
+  | { k: "semaphore"; sem: number; body: RawStep[] }
+  | { k: "release"; sem: number }
+  | { k: "cancelState" }
+  | { k: "uncancel" }
+  | { k: "set"; event: number; pick?: number }
   | { k: "clear"; event: number }
   | { k: "wait"; event: number }
   | { k: "put"; queue: number }
@@ -178,6 +206,8 @@ export type RawOperand = { ref: number } | { task: RawTask };
 /** A raw scenario. */
 export interface RawScenario {
   queues: number[];
+  /** Absent in raw trees written before semaphores: none. */
+  semaphores?: SemaphoreSpec[];
   root: RawTask;
 }
 
@@ -209,6 +239,7 @@ export interface LanguageOptions {
 const LOCKS = 2;
 const EVENTS = 2;
 const QUEUES = 2;
+const SEMAPHORES = 2;
 
 /**
  * The fast-check arbitrary of raw scenarios. Steps nest (spawned tasks,
@@ -223,11 +254,21 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
     { weight: 5, arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
     { weight: 5, arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant("throw") }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }) },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }) },
     {
       weight: 2,
-      arbitrary: fc.record({ k: fc.constant("set"), event: fc.nat({ max: EVENTS - 1 }) }),
+      // pick 0-3: a clear races the waiters' wake-up (see finalize).
+      arbitrary: fc.record({
+        k: fc.constant("set"),
+        event: fc.nat({ max: EVENTS - 1 }),
+        pick: small,
+      }),
     },
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant("release"), sem: fc.nat({ max: SEMAPHORES - 1 }) }),
+    },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant("cancelState") }) },
     {
       weight: 1,
       arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
@@ -253,6 +294,14 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
       }),
     },
   ) as fc.Arbitrary<RawStep>;
+  // What a handler may do besides its action: read and withdraw cancellation requests.
+  const handler = fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.record({ k: fc.constant("uncancel") }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant("cancelState") }) },
+    ),
+    { maxLength: 2 },
+  ) as fc.Arbitrary<RawStep[]>;
   const tree = fc.letrec<{ task: RawTask; step: RawStep; steps: RawStep[]; operand: RawOperand }>(
     (tie) => ({
       task: fc.record({ steps: tie("steps"), result: fc.nat({ max: 99 }) }),
@@ -278,6 +327,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
             pick: small,
             value: fc.nat({ max: 99 }),
             body: tie("steps"),
+            handler,
           }),
         },
         {
@@ -308,7 +358,10 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         { weight: 2, arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }) },
-        { weight: 3, arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }) },
+        {
+          weight: 5,
+          arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task"), pick: small }),
+        },
         {
           weight: 2,
           arbitrary: fc.record({
@@ -329,11 +382,23 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
             body: tie("steps"),
           }),
         },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            k: fc.constant("semaphore"),
+            sem: fc.nat({ max: SEMAPHORES - 1 }),
+            body: tie("steps"),
+          }),
+        },
       ),
     }),
   );
   return fc.record({
     queues: fc.array(fc.nat({ max: 2 }), { minLength: QUEUES, maxLength: QUEUES }),
+    semaphores: fc.array(
+      fc.record({ value: fc.integer({ min: 1, max: 3 }), bounded: fc.boolean() }),
+      { minLength: SEMAPHORES, maxLength: SEMAPHORES },
+    ),
     root: fc.record({
       steps: fc.array(tree.step, { minLength: 1, maxLength: 8 }),
       result: fc.nat({ max: 99 }),
@@ -363,6 +428,8 @@ interface Coroutine {
   inTimeout: boolean;
   inGroup: boolean;
   heldLocks: number[];
+  /** Inside the handler of a `try` that caught `CancelledError`. */
+  inCancelHandler: boolean;
 }
 
 const CATCH_KINDS: CatchKind[] = ["cancelled", "error", "any"];
@@ -377,6 +444,7 @@ const CATCH_ACTIONS: CatchAction[] = ["return", "reraise", "continue"];
 export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scenario {
   const excluded = new Set<string>(options.exclude ?? []);
   const maxTimers = options.maxTimers ?? 36;
+  const semaphores = Math.min((raw.semaphores ?? []).length, SEMAPHORES);
   let nextId = 0;
   let nextErr = 1;
   let nextItem = 100;
@@ -402,6 +470,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       inTimeout: false,
       inGroup: false,
       heldLocks: [],
+      inCancelHandler: false,
     };
     const spec: TaskSpec = { id, steps: [], result: rawTask.result };
     spec.steps = steps(rawTask.steps, co, [...ancestors, id]);
@@ -425,7 +494,9 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     const out: Step[] = [];
     for (const raw of raws) {
       const step = one(raw, co, ancestors);
-      if (step !== null) out.push(step);
+      if (step === null) continue;
+      if (Array.isArray(step)) out.push(...step);
+      else out.push(step);
     }
     return out;
   };
@@ -452,8 +523,10 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     return body;
   };
 
-  const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | null => {
+  const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | Step[] | null => {
     if (excluded.has(raw.k)) return null;
+    // A handler runs only steps that do not wait (cancelState, uncancel).
+    if (co.inCancelHandler && raw.k !== "cancelState" && raw.k !== "uncancel") return null;
     switch (raw.k) {
       case "sleep": {
         const step: Step = { op: "sleep", ms: 0 };
@@ -494,7 +567,17 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         // Swallowing a cancellation and going on could outlive run()'s cleanup.
         if (then === "continue" && kind !== "error") then = "return";
         const body = block(raw.body, co, ancestors, {});
-        return { op: "try", catch: kind, then, value: raw.value, body };
+        const step: Step = { op: "try", catch: kind, then, value: raw.value, body };
+        // uncancel() only where a CancelledError was caught, and the task then
+        // ends (returns or re-raises): a withdrawn request cannot leave a task
+        // running after the cleanup's cancel.
+        if (kind === "cancelled" && (raw.handler ?? []).length > 0) {
+          co.inCancelHandler = true;
+          const handler = steps(raw.handler ?? [], co, ancestors);
+          co.inCancelHandler = false;
+          if (handler.length > 0) step.handler = handler;
+        }
+        return step;
       }
       case "waitFor": {
         const aw = operand(raw.aw, co, ancestors);
@@ -537,14 +620,41 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         const spec = task(raw.task, co, ancestors);
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
-        return { op: "tgSpawn", task: spec };
+        // Three in ten start eagerly (few survive to run: a group needs a body that lasts).
+        return (raw.pick ?? 9) < 3 && options.eager !== false
+          ? { op: "tgSpawn", task: spec, eager: true }
+          : { op: "tgSpawn", task: spec };
       }
       case "lock": {
         if (co.heldLocks.includes(raw.lock)) return null;
         const body = block(raw.body, co, ancestors, {}, raw.lock);
         return { op: "lock", lock: raw.lock, body };
       }
-      case "set":
+      case "semaphore": {
+        if (raw.sem >= semaphores) return null;
+        const body = block(raw.body, co, ancestors, {});
+        return { op: "semaphore", sem: raw.sem, body };
+      }
+      case "release":
+        if (raw.sem >= semaphores) return null;
+        return { op: "release", sem: raw.sem };
+      case "cancelState":
+        return { op: "cancelState" };
+      case "uncancel":
+        return co.inCancelHandler ? { op: "uncancel" } : null;
+      case "set": {
+        const set: Step = { op: "set", event: raw.event };
+        const clear: Step = { op: "clear", event: raw.event };
+        // A clear right after the set (before the waiters wake up), or one
+        // loop iteration later (racing them): waiters woken by the set must
+        // still return true.
+        const pick = raw.pick ?? 9;
+        if (pick <= 1 && !excluded.has("clear")) return [set, clear];
+        if (pick <= 3 && !excluded.has("clear") && !excluded.has("sleep")) {
+          return [set, { op: "sleep", ms: 0 }, clear];
+        }
+        return set;
+      }
       case "clear":
       case "wait":
         return { op: raw.k, event: raw.event };
@@ -563,6 +673,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
           inTimeout: false,
           inGroup: false,
           heldLocks: [],
+          inCancelHandler: false,
         };
         const within = [...ancestors, id];
         let made: BlockStep;
@@ -595,6 +706,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     inTimeout: false,
     inGroup: false,
     heldLocks: [],
+    inCancelHandler: false,
   }, []);
   // Distinct powers of two, handed out in rank order (ties by position).
   pending.sort((a, b) => a.rank - b.rank || a.order - b.order);
@@ -607,6 +719,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     locks: LOCKS,
     events: EVENTS,
     queues: raw.queues.slice(0, QUEUES),
+    semaphores: (raw.semaphores ?? []).slice(0, SEMAPHORES).map((s) => ({ ...s })),
     watchdog: 2 ** exponent,
     root,
   };
@@ -614,10 +727,18 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
 
 // ------------------------------------------------------------ helpers
 
-/** Calls `visit` on every step of the scenario, depth first. */
-export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void {
+/**
+ * Calls `visit` on every step of the scenario, depth first (and `visitList`
+ * on every list of steps, before its steps).
+ */
+export function walkSteps(
+  scenario: Scenario,
+  visit: (step: Step) => void,
+  visitList?: (steps: Step[]) => void,
+): void {
   const task = (spec: TaskSpec) => list(spec.steps);
   const list = (steps: Step[]) => {
+    visitList?.(steps);
     for (const step of steps) {
       visit(step);
       switch (step.op) {
@@ -626,9 +747,13 @@ export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void
           task(step.task);
           break;
         case "try":
+          list(step.body);
+          if (step.handler !== undefined) list(step.handler);
+          break;
         case "timeout":
         case "taskGroup":
         case "lock":
+        case "semaphore":
           list(step.body);
           break;
         case "waitFor":
@@ -662,4 +787,24 @@ export function kindsOf(scenario: Scenario): Set<StepKind> {
   const kinds = new Set<StepKind>();
   walkSteps(scenario, (step) => kinds.add(step.op));
   return kinds;
+}
+
+/**
+ * Adds the scenario's steps to `counts`, by kind, plus variants worth
+ * watching: eager starts (`spawn+eager`, `tgSpawn+eager`) and an event
+ * cleared right after a set, or one iteration later (`set+clear`).
+ */
+export function countKinds(scenario: Scenario, counts: Map<string, number>): void {
+  const add = (kind: string) => counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  walkSteps(scenario, (step) => {
+    add(step.op);
+    if ((step.op === "spawn" || step.op === "tgSpawn") && step.eager) add(`${step.op}+eager`);
+  }, (steps) => {
+    steps.forEach((step, i) => {
+      if (step.op !== "set") return;
+      const next = steps[i + 1];
+      const after = next?.op === "sleep" && next.ms === 0 ? steps[i + 2] : next;
+      if (after?.op === "clear" && after.event === step.event) add("set+clear");
+    });
+  });
 }
