@@ -402,7 +402,7 @@ function kindLines(kinds: Map<string, number>, exclude: readonly string[]): stri
   const entries = STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) =>
     `${k} ${kinds.get(k) ?? 0}`
   );
-  for (const [k, n] of kinds) if (k.includes("+")) entries.push(`${k} ${n}`);
+  for (const [k, n] of [...kinds].sort()) if (k.includes("+")) entries.push(`${k} ${n}`);
   const least = Math.min(
     ...STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) => kinds.get(k) ?? 0),
   );

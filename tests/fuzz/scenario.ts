@@ -169,7 +169,7 @@ export type RawStep =
   | { k: "sleep"; pick: number; r: number }
   | { k: "spawn"; task: RawTask; pick: number }
   | { k: "await"; ref: number }
-  | { k: "cancel"; ref: number; pick: number }
+  | { k: "cancel"; ref: number; pick: number; n?: number }
   | { k: "throw" }
   | { k: "try"; pick: number; value: number; body: RawStep[]; handler?: RawStep[] }
   | { k: "waitFor"; aw: RawOperand; pick: number; r: number }
@@ -252,7 +252,10 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
   const leaf: fc.Arbitrary<RawStep> = fc.oneof(
     { weight: 10, arbitrary: fc.record({ k: fc.constant("sleep"), pick: small, r: rank }) },
     { weight: 5, arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
-    { weight: 5, arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }) },
+    {
+      weight: 5,
+      arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small, n: small }),
+    },
     { weight: 2, arbitrary: fc.record({ k: fc.constant("throw") }) },
     { weight: 4, arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }) },
     {
@@ -297,10 +300,10 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
   // What a handler may do besides its action: read and withdraw cancellation requests.
   const handler = fc.array(
     fc.oneof(
-      { weight: 3, arbitrary: fc.record({ k: fc.constant("uncancel") }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant("uncancel") }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant("cancelState") }) },
     ),
-    { maxLength: 2 },
+    { maxLength: 3 },
   ) as fc.Arbitrary<RawStep[]>;
   const tree = fc.letrec<{ task: RawTask; step: RawStep; steps: RawStep[]; operand: RawOperand }>(
     (tie) => ({
@@ -554,10 +557,18 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         if (options.selfCancel === false) {
           targets = targets.filter((id) => !ancestors.includes(id));
         } else if (raw.pick >= 8) {
-          return { op: "cancel", id: "self", msg };
+          const step: Step = { op: "cancel", id: "self", msg };
+          // A task may withdraw its own request before it is delivered (the
+          // only uncancel() outside a handler: it cannot drop anyone else's).
+          if ((raw.n ?? 9) <= 3 && !excluded.has("uncancel")) {
+            return [step, { op: "cancelState" }, { op: "uncancel" }];
+          }
+          return step;
         }
         if (targets.length === 0) return null;
-        return { op: "cancel", id: targets[raw.ref % targets.length], msg };
+        const step: Step = { op: "cancel", id: targets[raw.ref % targets.length], msg };
+        // Twice: two requests to count (cancelling() is 2, one uncancel() leaves 1).
+        return (raw.n ?? 9) <= 1 ? [step, { ...step }] : step;
       }
       case "throw":
         return { op: "throw", err: nextErr++ };
@@ -647,11 +658,12 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         const clear: Step = { op: "clear", event: raw.event };
         // A clear right after the set (before the waiters wake up), or one
         // loop iteration later (racing them): waiters woken by the set must
-        // still return true.
+        // still return true. Both after a sleep(0), so that waiters spawned
+        // just before are waiting.
         const pick = raw.pick ?? 9;
-        if (pick <= 1 && !excluded.has("clear")) return [set, clear];
         if (pick <= 3 && !excluded.has("clear") && !excluded.has("sleep")) {
-          return [set, { op: "sleep", ms: 0 }, clear];
+          const yieldOnce = (): Step => ({ op: "sleep", ms: 0 });
+          return pick <= 1 ? [yieldOnce(), set, clear] : [yieldOnce(), set, yieldOnce(), clear];
         }
         return set;
       }
