@@ -180,7 +180,7 @@ export type RawStep =
   | { k: "taskGroup"; body: RawStep[] }
   | { k: "tgSpawn"; task: RawTask; pick?: number }
   | { k: "lock"; lock: number; body: RawStep[] }
-  | { k: "semaphore"; sem: number; body: RawStep[] }
+  | { k: "semaphore"; sem: number; body: RawStep[]; hold?: boolean }
   | { k: "release"; sem: number }
   | { k: "cancelState" }
   | { k: "uncancel" }
@@ -277,7 +277,7 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
       arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
-      weight: 3,
+      weight: 4,
       arbitrary: fc.record({ k: fc.constant("wait"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
@@ -386,11 +386,16 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
           }),
         },
         {
-          weight: 2,
+          weight: 4,
           arbitrary: fc.record({
             k: fc.constant("semaphore"),
-            sem: fc.nat({ max: SEMAPHORES - 1 }),
+            // Mostly the first, so that tasks meet there.
+            sem: fc.oneof(
+              { weight: 3, arbitrary: fc.constant(0) },
+              { weight: 1, arbitrary: fc.nat({ max: SEMAPHORES - 1 }) },
+            ),
             body: tie("steps"),
+            hold: fc.boolean(),
           }),
         },
       ),
@@ -399,7 +404,15 @@ export function rawScenarioArbitrary(): fc.Arbitrary<RawScenario> {
   return fc.record({
     queues: fc.array(fc.nat({ max: 2 }), { minLength: QUEUES, maxLength: QUEUES }),
     semaphores: fc.array(
-      fc.record({ value: fc.integer({ min: 1, max: 3 }), bounded: fc.boolean() }),
+      fc.record({
+        // Mostly small, so that tasks queue for permits.
+        value: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(1) },
+          { weight: 2, arbitrary: fc.constant(2) },
+          { weight: 1, arbitrary: fc.constant(3) },
+        ),
+        bounded: fc.boolean(),
+      }),
       { minLength: SEMAPHORES, maxLength: SEMAPHORES },
     ),
     root: fc.record({
@@ -644,6 +657,9 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       case "semaphore": {
         if (raw.sem >= semaphores) return null;
         const body = block(raw.body, co, ancestors, {});
+        // Half of the blocks hold their permit across a loop iteration at
+        // least, so that others queue behind them.
+        if (raw.hold && !excluded.has("sleep")) body.unshift({ op: "sleep", ms: 0 });
         return { op: "semaphore", sem: raw.sem, body };
       }
       case "release":
@@ -661,9 +677,9 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         // still return true. Both after a sleep(0), so that waiters spawned
         // just before are waiting.
         const pick = raw.pick ?? 9;
-        if (pick <= 3 && !excluded.has("clear") && !excluded.has("sleep")) {
+        if (pick <= 5 && !excluded.has("clear") && !excluded.has("sleep")) {
           const yieldOnce = (): Step => ({ op: "sleep", ms: 0 });
-          return pick <= 1 ? [yieldOnce(), set, clear] : [yieldOnce(), set, yieldOnce(), clear];
+          return pick <= 2 ? [yieldOnce(), set, clear] : [yieldOnce(), set, yieldOnce(), clear];
         }
         return set;
       }
