@@ -97,3 +97,40 @@ Deno.test("fuzz language: finalize drops what cannot run and keeps what can", ()
   }, { selfCancel: true });
   assert.deepEqual(selfCancel.root.steps, [{ op: "cancel", id: "self", msg: "m9" }]);
 });
+
+Deno.test("fuzz language: uncancel only in a CancelledError handler or after the task's own cancel", () => {
+  const scenario = finalize({
+    queues: [0, 0],
+    semaphores: [{ value: 1, bounded: true }],
+    root: {
+      result: 0,
+      steps: [
+        { k: "uncancel" }, // not in a handler: dropped
+        { k: "try", pick: 1, value: 1, body: [], handler: [{ k: "uncancel" }] }, // "error": no handler
+        {
+          k: "try",
+          pick: 0,
+          value: 2,
+          body: [],
+          handler: [{ k: "uncancel" }, { k: "sleep", pick: 0, r: 0 }],
+        },
+        { k: "cancel", ref: 0, pick: 8, n: 0 }, // self, withdrawn
+        { k: "release", sem: 1 }, // no such semaphore: dropped
+      ],
+    },
+  });
+  assert.deepEqual(scenario.root.steps, [
+    { op: "try", catch: "error", then: "return", value: 1, body: [] },
+    {
+      op: "try",
+      catch: "cancelled",
+      then: "return",
+      value: 2,
+      body: [],
+      handler: [{ op: "uncancel" }],
+    },
+    { op: "cancel", id: "self", msg: null },
+    { op: "cancelState" },
+    { op: "uncancel" },
+  ]);
+});

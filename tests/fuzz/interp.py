@@ -242,6 +242,10 @@ class Interpreter:
         loop.set_exception_handler(lambda _loop, _context: None)
         sc = self.scenario
         self.locks = [asyncio.Lock() for _ in range(sc["locks"])]
+        self.semaphores = [
+            asyncio.BoundedSemaphore(s["value"]) if s["bounded"] else asyncio.Semaphore(s["value"])
+            for s in sc.get("semaphores", [])
+        ]
         self.events = [asyncio.Event() for _ in range(sc["events"])]
         kinds = sc.get("queueKinds") or []
         self.queues = []
@@ -368,6 +372,8 @@ class Interpreter:
                 if not catches(step["catch"], e):
                     raise
                 self.log(id, f"caught {fmt_err(e)} ({step['then']})")
+                if "handler" in step:
+                    await self.steps(frame, step["handler"])
                 if step["then"] == "return":
                     return Ret(step["value"])
                 if step["then"] == "reraise":
@@ -416,8 +422,23 @@ class Interpreter:
             return await self.wait(frame, "taskGroup", self.group_body(frame, step))
         elif op == "tgSpawn":
             group = frame.groups[-1]
+            coro = self.task(step["task"])
             try:
-                t = group.create_task(self.task(step["task"]))
+                if step.get("eager"):
+                    # TaskGroup.create_task has no eager_start in 3.13: a task
+                    # factory that starts this one coroutine eagerly, for this call.
+                    saved = self.loop.get_task_factory()
+
+                    def factory(loop, c, **kw):
+                        return asyncio.Task(c, loop=loop, eager_start=c is coro, **kw)
+
+                    self.loop.set_task_factory(factory)
+                    try:
+                        t = group.create_task(coro)
+                    finally:
+                        self.loop.set_task_factory(saved)
+                else:
+                    t = group.create_task(coro)
             except BaseException as e:
                 self.log(id, f"tgSpawn {step['task']['id']} !> {fmt_err(e)}")
                 raise
@@ -436,6 +457,24 @@ class Interpreter:
             finally:
                 lock.release()
                 self.log(id, f"release L{step['lock']}")
+        elif op == "semaphore":
+            sem = self.semaphores[step["sem"]]
+            try:
+                await sem.acquire()
+            except BaseException as e:
+                self.log(id, f"acquire S{step['sem']} !> {fmt_err(e)}")
+                raise
+            self.log(id, f"acquired S{step['sem']}")
+            try:
+                return await self.steps(frame, step["body"])
+            finally:
+                self.release(id, step["sem"], "release")
+        elif op == "release":
+            self.release(id, step["sem"], "bare release")
+        elif op == "cancelState":
+            self.log(id, f"cancelling={asyncio.current_task().cancelling()}")
+        elif op == "uncancel":
+            self.log(id, f"uncancel => {asyncio.current_task().uncancel()}")
         elif op == "set":
             self.events[step["event"]].set()
             self.log(id, f"set E{step['event']}")
@@ -612,6 +651,13 @@ class Interpreter:
                     break
                 self.log(id, f"anext => {self.outcome(name_of.get(f, '?'), f)}")
         self.log(id, "asCompleted end")
+    def release(self, id, n, label):
+        try:
+            self.semaphores[n].release()
+        except ValueError:
+            self.log(id, f"{label} S{n} !> ValueError")
+            return
+        self.log(id, f"{label} S{n}")
 
     def block(self, frame, step):
         """The coroutine of a waitFor, timeout or taskGroup step (None: a missing operand)."""

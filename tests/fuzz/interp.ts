@@ -21,6 +21,11 @@
  * - `handOver`: the same blocks (or `waitFor`) handed to `gather([block])` or
  *   `createTask(block)` / `gather(coro)`, `create_task(coro)`: a task of its own.
  * - `lock`: `yield* lock.acquire()`, body, `lock.release()` / the same with `await`
+ * - `semaphore`: the same with a `Semaphore` or `BoundedSemaphore`; its release, and a
+ *   bare `release`, log an over-release of a bounded one (our `Error`, Python's
+ *   `ValueError`) as `!> ValueError` and go on
+ * - `cancelState`, `uncancel` (the latter only in a handler that caught
+ *   `CancelledError`): `currentTask().cancelling()`, `.uncancel()` / the same in snake case
  * - `set`/`clear`/`wait`, `put`/`get`/`shutdown`: the methods of the same names.
  *
  * A `return` inside blocks travels out as a value until the task returns it.
@@ -204,6 +209,11 @@ class Interpreter {
   #loop: asyncio.EventLoop | null = null;
   #locks: asyncio.Lock[] = [];
   #holders: (number | null)[] = [];
+  #semaphores: asyncio.Semaphore[] = [];
+  /** Each semaphore's value, as far as completed acquires and releases tell. */
+  #permits: number[] = [];
+  /** Tasks inside each semaphore's acquire() (a permit may be on its way to one). */
+  #acquiring: number[] = [];
   #events: asyncio.Event[] = [];
   #queues: asyncio.Queue<number>[] = [];
   #queueKinds: QueueKind[] = [];
@@ -271,6 +281,13 @@ class Interpreter {
     for (let i = 0; i < sc.locks; i++) {
       this.#locks.push(new asyncio.Lock());
       this.#holders.push(null);
+    }
+    for (const { value, bounded } of sc.semaphores ?? []) {
+      this.#semaphores.push(
+        bounded ? new asyncio.BoundedSemaphore(value) : new asyncio.Semaphore(value),
+      );
+      this.#permits.push(value);
+      this.#acquiring.push(0);
     }
     for (let i = 0; i < sc.events; i++) this.#events.push(new asyncio.Event());
     sc.queues.forEach((maxsize, i) => {
@@ -470,6 +487,7 @@ class Interpreter {
           if (!catches(step.catch, error)) throw error;
           this.#see(error);
           this.log(id, `caught ${formatError(error)} (${step.then})`);
+          if (step.handler !== undefined) yield* this.steps(frame, step.handler);
           if (step.then === "return") return { ret: step.value };
           if (step.then === "reraise") throw error;
         }
@@ -560,7 +578,10 @@ class Interpreter {
         const group = frame.groups[frame.groups.length - 1];
         let task: asyncio.Task<unknown>;
         try {
-          task = group.createTask(this.coroutine(step.task));
+          task = group.createTask(
+            this.coroutine(step.task),
+            step.eager ? { eagerStart: true } : undefined,
+          );
         } catch (error) {
           this.log(id, `tgSpawn ${step.task.id} !> ${formatError(error)}`);
           throw error;
@@ -593,6 +614,37 @@ class Interpreter {
           this.log(id, `release L${step.lock}`);
         }
       }
+      case "semaphore": {
+        const sem = this.#semaphores[step.sem];
+        this.#acquiring[step.sem]++;
+        try {
+          yield* this.await(sem.acquire());
+        } catch (error) {
+          this.#see(error);
+          this.log(id, `acquire S${step.sem} !> ${formatError(error)}`);
+          throw error;
+        } finally {
+          this.#acquiring[step.sem]--;
+        }
+        if (--this.#permits[step.sem] < 0) {
+          this.violation(`semaphore S${step.sem} acquired by ${id} with no permit left`);
+        }
+        this.log(id, `acquired S${step.sem}`);
+        try {
+          return yield* this.steps(frame, step.body);
+        } finally {
+          this.#release(id, step.sem, "release");
+        }
+      }
+      case "release":
+        this.#release(id, step.sem, "bare release");
+        return;
+      case "cancelState":
+        this.log(id, `cancelling=${(asyncio.currentTask() as asyncio.Task<unknown>).cancelling()}`);
+        return;
+      case "uncancel":
+        this.log(id, `uncancel => ${(asyncio.currentTask() as asyncio.Task<unknown>).uncancel()}`);
+        return;
       case "set":
         this.#events[step.event].set();
         this.log(id, `set E${step.event}`);
@@ -768,7 +820,9 @@ class Interpreter {
     // With FIRST_EXCEPTION, wait() reads the exception of each task that fails
     // while it waits (CPython's _on_completion calls f.exception()), so it is
     // retrieved and never reported, even if the wait is then cancelled.
-    if (step.returnWhen === "FIRST_EXCEPTION") for (const [, task] of tasks) this.#handedOver.add(task);
+    if (step.returnWhen === "FIRST_EXCEPTION") {
+      for (const [, task] of tasks) this.#handedOver.add(task);
+    }
     const names = new Map<asyncio.Future<unknown>, string>();
     for (const [name, task] of tasks) if (!names.has(task)) names.set(task, name);
     let result: asyncio.WaitResult<asyncio.Task<unknown>>;
@@ -835,6 +889,31 @@ class Interpreter {
       }
     }
     this.log(id, "asCompleted end");
+  }
+
+  /** Releases semaphore `n`; an over-release of a bounded one is logged, not thrown. */
+  #release(id: number, n: number, label: string): void {
+    const sem = this.#semaphores[n];
+    const spec = (this.#scenario.semaphores ?? [])[n];
+    // The model counts a permit taken when acquire() returns; CPython takes it
+    // when release() wakes a waiter, which runs later. So a release must be
+    // refused past the bound, and may be accepted while a woken waiter
+    // (one of those inside acquire()) has not taken its permit yet.
+    const must = spec.bounded && this.#permits[n] - this.#acquiring[n] >= spec.value;
+    const may = spec.bounded && this.#permits[n] >= spec.value;
+    try {
+      sem.release();
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.includes("released too many times")) {
+        throw error;
+      }
+      if (!may) this.violation(`S${n}: release refused with ${this.#permits[n]} permit(s)`);
+      this.log(id, `${label} S${n} !> ValueError`);
+      return;
+    }
+    if (must) this.violation(`S${n}: bounded, released past its bound ${spec.value}`);
+    this.#permits[n]++;
+    this.log(id, `${label} S${n}`);
   }
 
   /** The future of a waitFor, timeout or taskGroup step, not waited on yet (null: a missing operand). */

@@ -32,7 +32,13 @@
  */
 
 import fc from "fast-check";
-import { type LanguageOptions, type Scenario, scenarioArbitrary, STEP_KINDS } from "./scenario.ts";
+import {
+  countKinds,
+  type LanguageOptions,
+  type Scenario,
+  scenarioArbitrary,
+  STEP_KINDS,
+} from "./scenario.ts";
 import { type RunResult, runScenario, type Style } from "./interp.ts";
 import { firstDifference, sideBySide } from "./compare.ts";
 import { findPython, type Python, PythonWorker } from "./python.ts";
@@ -304,6 +310,8 @@ let hung = false;
 interface HalfResult {
   scenarios: number;
   failures: Failure[];
+  /** How many steps of each kind the scenarios drew (shrinking's not counted). */
+  kinds: Map<string, number>;
 }
 
 interface Failure {
@@ -325,7 +333,7 @@ async function runHalf(
   check: (scenario: Scenario) => Promise<string | null>,
   progress: Progress,
 ): Promise<HalfResult> {
-  const result: HalfResult = { scenarios: 0, failures: [] };
+  const result: HalfResult = { scenarios: 0, failures: [], kinds: new Map() };
   let seed = args.seed;
   let left = args.runs;
   while (left > 0 && !hung) {
@@ -334,7 +342,10 @@ async function runHalf(
     let shrinks = 0;
     const property = fc.asyncProperty(scenarioArbitrary(language), async (scenario) => {
       if (shrinking) shrinks++;
-      else ran++;
+      else {
+        ran++;
+        countKinds(scenario, result.kinds);
+      }
       if (shrinking) progress.update(`${name}: shrinking a failure (${shrinks} tries)`);
       else {
         const done = result.scenarios + ran;
@@ -381,6 +392,24 @@ async function saveFailure(kind: string, failure: Failure): Promise<string> {
 function relative(file: string): string {
   const cwd = Deno.cwd() + "/";
   return file.startsWith(cwd) ? file.slice(cwd.length) : file;
+}
+
+/**
+ * The summary's lines of step counts: every kind (those never drawn as 0,
+ * unless excluded), then the variants countKinds() watches.
+ */
+function kindLines(kinds: Map<string, number>, exclude: readonly string[]): string[] {
+  const entries = STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) =>
+    `${k} ${kinds.get(k) ?? 0}`
+  );
+  for (const [k, n] of [...kinds].sort()) if (k.includes("+")) entries.push(`${k} ${n}`);
+  const least = Math.min(
+    ...STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) => kinds.get(k) ?? 0),
+  );
+  const lines: string[] = [];
+  for (let i = 0; i < entries.length; i += 8) lines.push(`  ${entries.slice(i, i + 8).join(", ")}`);
+  lines.push(`  (least drawn kind: ${least})`);
+  return lines;
 }
 
 // ------------------------------------------------------------ replay and regressions
@@ -532,7 +561,8 @@ async function main(): Promise<number> {
       progress,
     );
     summary.push(
-      `invariants:   ${half.scenarios} scenarios, ${half.failures.length} violation(s)`,
+      `invariants:   ${half.scenarios} scenarios, ${half.failures.length} violation(s); steps drawn:`,
+      ...kindLines(half.kinds, exclude),
     );
     for (const failure of half.failures) {
       failed = true;
@@ -574,7 +604,8 @@ async function main(): Promise<number> {
         }"`;
       }, progress);
       summary.push(
-        `differential: ${half.scenarios} scenarios, ${half.failures.length} mismatch(es)`,
+        `differential: ${half.scenarios} scenarios, ${half.failures.length} mismatch(es); steps drawn:`,
+        ...kindLines(half.kinds, exclude),
       );
       for (const failure of half.failures) {
         failed = true;

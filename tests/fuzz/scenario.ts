@@ -63,15 +63,27 @@ export type Step =
   | { op: "await"; id: number }
   | { op: "cancel"; id: number | "self"; msg: string | null }
   | { op: "throw"; err: number }
-  | { op: "try"; catch: CatchKind; then: CatchAction; value: number; body: Step[] }
+  | {
+    op: "try";
+    catch: CatchKind;
+    then: CatchAction;
+    value: number;
+    body: Step[];
+    /** Steps run in the handler before its action (only `cancelState`, `uncancel`). */
+    handler?: Step[];
+  }
   | { op: "waitFor"; aw: Operand; ms: number | null }
   | { op: "gather"; aws: Operand[]; returnExceptions: boolean }
   | { op: "shield"; aw: Operand }
   | { op: "timeout"; ms: number | null; body: Step[] }
   | { op: "reschedule"; ms: number | null }
   | { op: "taskGroup"; body: Step[] }
-  | { op: "tgSpawn"; task: TaskSpec }
+  | { op: "tgSpawn"; task: TaskSpec; eager?: true }
   | { op: "lock"; lock: number; body: Step[] }
+  | { op: "semaphore"; sem: number; body: Step[] }
+  | { op: "release"; sem: number }
+  | { op: "cancelState" }
+  | { op: "uncancel" }
   | { op: "set"; event: number }
   | { op: "clear"; event: number }
   | { op: "wait"; event: number }
@@ -129,6 +141,10 @@ export const STEP_KINDS = [
   "taskGroup",
   "tgSpawn",
   "lock",
+  "semaphore",
+  "release",
+  "cancelState",
+  "uncancel",
   "set",
   "clear",
   "wait",
@@ -154,6 +170,8 @@ export type StepKind = typeof STEP_KINDS[number];
  */
 export interface Scenario {
   locks: number;
+  /** The shared semaphores: initial value, and whether bounded (absent: none). */
+  semaphores?: SemaphoreSpec[];
   events: number;
   /** The `maxsize` of each queue. */
   queues: number[];
@@ -165,6 +183,12 @@ export interface Scenario {
   barriers?: number[];
   watchdog: number;
   root: TaskSpec;
+}
+
+/** A semaphore of a scenario. */
+export interface SemaphoreSpec {
+  value: number;
+  bounded: boolean;
 }
 
 // ------------------------------------------------------------ raw trees
@@ -184,18 +208,22 @@ export type RawStep =
   | { k: "sleep"; pick: number; r: number }
   | { k: "spawn"; task: RawTask; pick: number }
   | { k: "await"; ref: number }
-  | { k: "cancel"; ref: number; pick: number }
+  | { k: "cancel"; ref: number; pick: number; n?: number }
   | { k: "throw" }
-  | { k: "try"; pick: number; value: number; body: RawStep[] }
+  | { k: "try"; pick: number; value: number; body: RawStep[]; handler?: RawStep[] }
   | { k: "waitFor"; aw: RawOperand; pick: number; r: number }
   | { k: "gather"; aws: RawOperand[]; returnExceptions: boolean }
   | { k: "shield"; aw: RawOperand }
   | { k: "timeout"; pick: number; r: number; body: RawStep[] }
   | { k: "reschedule"; pick: number; r: number }
   | { k: "taskGroup"; body: RawStep[] }
-  | { k: "tgSpawn"; task: RawTask }
+  | { k: "tgSpawn"; task: RawTask; pick?: number }
   | { k: "lock"; lock: number; body: RawStep[] }
-  | { k: "set"; event: number }
+  | { k: "semaphore"; sem: number; body: RawStep[]; hold?: boolean }
+  | { k: "release"; sem: number }
+  | { k: "cancelState" }
+  | { k: "uncancel" }
+  | { k: "set"; event: number; pick?: number }
   | { k: "clear"; event: number }
   | { k: "wait"; event: number }
   | { k: "put"; queue: number; prio: number }
@@ -237,6 +265,8 @@ export interface RawScenario {
   queueKinds?: number[];
   /** Barrier parties (no barriers when absent). */
   barriers?: number[];
+  /** Absent in raw trees written before semaphores: none. */
+  semaphores?: SemaphoreSpec[];
   root: RawTask;
 }
 
@@ -274,6 +304,7 @@ const BARRIERS = 2;
 const WAITS_ON_TASKS = new Set<string>(["await", "waitFor", "gather", "taskGroup", "handOver"]);
 const QUEUE_KINDS: QueueKind[] = ["fifo", "lifo", "priority"];
 const RETURN_WHEN: ReturnWhenName[] = ["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED"];
+const SEMAPHORES = 2;
 
 /**
  * The fast-check arbitrary of raw scenarios. Steps nest (spawned tasks,
@@ -296,23 +327,33 @@ export function rawScenarioArbitrary(
     { weight: w("await", 5), arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
     {
       weight: w("cancel", 5),
-      arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small }),
+      arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small, n: small }),
     },
     { weight: w("throw", 2), arbitrary: fc.record({ k: fc.constant("throw") }) },
     {
-      weight: w("reschedule", 2),
+      weight: w("reschedule", 4),
       arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }),
     },
     {
       weight: w("set", 2),
-      arbitrary: fc.record({ k: fc.constant("set"), event: fc.nat({ max: EVENTS - 1 }) }),
+      // pick 0-3: a clear races the waiters' wake-up (see finalize).
+      arbitrary: fc.record({
+        k: fc.constant("set"),
+        event: fc.nat({ max: EVENTS - 1 }),
+        pick: small,
+      }),
     },
+    {
+      weight: w("release", 1),
+      arbitrary: fc.record({ k: fc.constant("release"), sem: fc.nat({ max: SEMAPHORES - 1 }) }),
+    },
+    { weight: w("cancelState", 1), arbitrary: fc.record({ k: fc.constant("cancelState") }) },
     {
       weight: w("clear", 1),
       arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
-      weight: w("wait", 3),
+      weight: w("wait", 4),
       arbitrary: fc.record({ k: fc.constant("wait"), event: fc.nat({ max: EVENTS - 1 }) }),
     },
     {
@@ -352,6 +393,14 @@ export function rawScenarioArbitrary(
       }),
     },
   ) as fc.Arbitrary<RawStep>;
+  // What a handler may do besides its action: read and withdraw cancellation requests.
+  const handler = fc.array(
+    fc.oneof(
+      { weight: 1, arbitrary: fc.record({ k: fc.constant("uncancel") }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant("cancelState") }) },
+    ),
+    { maxLength: 3 },
+  ) as fc.Arbitrary<RawStep[]>;
   const tree = fc.letrec<{ task: RawTask; step: RawStep; steps: RawStep[]; operand: RawOperand }>(
     (tie) => ({
       task: fc.record({ steps: tie("steps"), result: fc.nat({ max: 99 }) }),
@@ -377,6 +426,7 @@ export function rawScenarioArbitrary(
             pick: small,
             value: fc.nat({ max: 99 }),
             body: tie("steps"),
+            handler,
           }),
         },
         {
@@ -414,8 +464,8 @@ export function rawScenarioArbitrary(
           arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }),
         },
         {
-          weight: w("tgSpawn", 3),
-          arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task") }),
+          weight: w("tgSpawn", 9),
+          arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task"), pick: small }),
         },
         {
           weight: w("handOver", 2),
@@ -471,6 +521,19 @@ export function rawScenarioArbitrary(
             body: tie("steps"),
           }),
         },
+        {
+          weight: w("semaphore", 4),
+          arbitrary: fc.record({
+            k: fc.constant("semaphore"),
+            // Mostly the first, so that tasks meet there.
+            sem: fc.oneof(
+              { weight: 3, arbitrary: fc.constant(0) },
+              { weight: 1, arbitrary: fc.nat({ max: SEMAPHORES - 1 }) },
+            ),
+            body: tie("steps"),
+            hold: fc.boolean(),
+          }),
+        },
       ),
     }),
   );
@@ -481,6 +544,18 @@ export function rawScenarioArbitrary(
       minLength: BARRIERS,
       maxLength: BARRIERS,
     }),
+    semaphores: fc.array(
+      fc.record({
+        // Mostly small, so that tasks queue for permits.
+        value: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(1) },
+          { weight: 2, arbitrary: fc.constant(2) },
+          { weight: 1, arbitrary: fc.constant(3) },
+        ),
+        bounded: fc.boolean(),
+      }),
+      { minLength: SEMAPHORES, maxLength: SEMAPHORES },
+    ),
     root: fc.record({
       steps: fc.array(tree.step, { minLength: 1, maxLength: 8 }),
       result: fc.nat({ max: 99 }),
@@ -497,6 +572,8 @@ const THEMES: RawStep["k"][][] = [
   ["barrier", "spawn"],
   ["put", "get", "taskDone", "join", "spawn", "sleep"],
   ["asyncioWait", "asCompleted", "throw", "spawn"],
+  ["semaphore", "release", "cancel", "spawn"],
+  ["taskGroup", "tgSpawn", "timeout", "reschedule", "shield"],
 ];
 
 /** The arbitrary of valid scenarios (raw trees passed through {@linkcode finalize}). */
@@ -525,6 +602,8 @@ interface Coroutine {
   inGroup: boolean;
   heldLocks: number[];
   heldConds: number[];
+  /** Inside the handler of a `try` that caught `CancelledError`. */
+  inCancelHandler: boolean;
 }
 
 const CATCH_KINDS: CatchKind[] = ["cancelled", "error", "any"];
@@ -539,6 +618,7 @@ const CATCH_ACTIONS: CatchAction[] = ["return", "reraise", "continue"];
 export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scenario {
   const excluded = new Set<string>(options.exclude ?? []);
   const maxTimers = options.maxTimers ?? 36;
+  const semaphores = Math.min((raw.semaphores ?? []).length, SEMAPHORES);
   let nextId = 0;
   let nextErr = 1;
   let nextItem = 100;
@@ -565,6 +645,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
       inGroup: false,
       heldLocks: [],
       heldConds: [],
+      inCancelHandler: false,
     };
     const spec: TaskSpec = { id, steps: [], result: rawTask.result };
     spec.steps = steps(rawTask.steps, co, [...ancestors, id]);
@@ -588,7 +669,9 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     const out: Step[] = [];
     for (const raw of raws) {
       const step = one(raw, co, ancestors);
-      if (step !== null) out.push(step);
+      if (step === null) continue;
+      if (Array.isArray(step)) out.push(...step);
+      else out.push(step);
     }
     return out;
   };
@@ -619,7 +702,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     return body;
   };
 
-  const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | null => {
+  const one = (raw: RawStep, co: Coroutine, ancestors: number[]): Step | Step[] | null => {
     if (excluded.has(raw.k)) return null;
     // A task that holds a condition waits on no task: a task cancelled in
     // that condition's wait() re-acquires the lock before it ends, whatever
@@ -627,6 +710,8 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     if (co.heldConds.length > 0 && WAITS_ON_TASKS.has(raw.k)) {
       if (raw.k !== "handOver" || raw.gather) return null;
     }
+    // A handler runs only steps that do not wait (cancelState, uncancel).
+    if (co.inCancelHandler && raw.k !== "cancelState" && raw.k !== "uncancel") return null;
     switch (raw.k) {
       case "sleep": {
         const step: Step = { op: "sleep", ms: 0 };
@@ -654,10 +739,18 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         if (options.selfCancel === false) {
           targets = targets.filter((id) => !ancestors.includes(id));
         } else if (raw.pick >= 8) {
-          return { op: "cancel", id: "self", msg };
+          const step: Step = { op: "cancel", id: "self", msg };
+          // A task may withdraw its own request before it is delivered (the
+          // only uncancel() outside a handler: it cannot drop anyone else's).
+          if ((raw.n ?? 9) <= 3 && !excluded.has("uncancel")) {
+            return [step, { op: "cancelState" }, { op: "uncancel" }];
+          }
+          return step;
         }
         if (targets.length === 0) return null;
-        return { op: "cancel", id: targets[raw.ref % targets.length], msg };
+        const step: Step = { op: "cancel", id: targets[raw.ref % targets.length], msg };
+        // Twice: two requests to count (cancelling() is 2, one uncancel() leaves 1).
+        return (raw.n ?? 9) <= 1 ? [step, { ...step }] : step;
       }
       case "throw":
         return { op: "throw", err: nextErr++ };
@@ -667,7 +760,17 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         // Swallowing a cancellation and going on could outlive run()'s cleanup.
         if (then === "continue" && kind !== "error") then = "return";
         const body = block(raw.body, co, ancestors, {});
-        return { op: "try", catch: kind, then, value: raw.value, body };
+        const step: Step = { op: "try", catch: kind, then, value: raw.value, body };
+        // uncancel() only where a CancelledError was caught, and the task then
+        // ends (returns or re-raises): a withdrawn request cannot leave a task
+        // running after the cleanup's cancel.
+        if (kind === "cancelled" && (raw.handler ?? []).length > 0) {
+          co.inCancelHandler = true;
+          const handler = steps(raw.handler ?? [], co, ancestors);
+          co.inCancelHandler = false;
+          if (handler.length > 0) step.handler = handler;
+        }
+        return step;
       }
       case "waitFor": {
         const aw = operand(raw.aw, co, ancestors);
@@ -710,14 +813,45 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         const spec = task(raw.task, co, ancestors);
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
-        return { op: "tgSpawn", task: spec };
+        // Seven in ten start eagerly (few survive to run: a group needs a body that lasts).
+        return (raw.pick ?? 9) < 7 && options.eager !== false
+          ? { op: "tgSpawn", task: spec, eager: true }
+          : { op: "tgSpawn", task: spec };
       }
       case "lock": {
         if (co.heldLocks.includes(raw.lock)) return null;
         const body = block(raw.body, co, ancestors, {}, raw.lock);
         return { op: "lock", lock: raw.lock, body };
       }
-      case "set":
+      case "semaphore": {
+        if (raw.sem >= semaphores) return null;
+        const body = block(raw.body, co, ancestors, {});
+        // Half of the blocks hold their permit across a loop iteration at
+        // least, so that others queue behind them.
+        if (raw.hold && !excluded.has("sleep")) body.unshift({ op: "sleep", ms: 0 });
+        return { op: "semaphore", sem: raw.sem, body };
+      }
+      case "release":
+        if (raw.sem >= semaphores) return null;
+        return { op: "release", sem: raw.sem };
+      case "cancelState":
+        return { op: "cancelState" };
+      case "uncancel":
+        return co.inCancelHandler ? { op: "uncancel" } : null;
+      case "set": {
+        const set: Step = { op: "set", event: raw.event };
+        const clear: Step = { op: "clear", event: raw.event };
+        // A clear right after the set (before the waiters wake up), or one
+        // loop iteration later (racing them): waiters woken by the set must
+        // still return true. Both after a sleep(0), so that waiters spawned
+        // just before are waiting.
+        const pick = raw.pick ?? 9;
+        if (pick <= 5 && !excluded.has("clear") && !excluded.has("sleep")) {
+          const yieldOnce = (): Step => ({ op: "sleep", ms: 0 });
+          return pick <= 2 ? [yieldOnce(), set, clear] : [yieldOnce(), set, yieldOnce(), clear];
+        }
+        return set;
+      }
       case "clear":
       case "wait":
         return { op: raw.k, event: raw.event };
@@ -780,6 +914,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
           inGroup: false,
           heldLocks: [],
           heldConds: [],
+          inCancelHandler: false,
         };
         const within = [...ancestors, id];
         let made: BlockStep;
@@ -813,6 +948,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     inGroup: false,
     heldLocks: [],
     heldConds: [],
+    inCancelHandler: false,
   }, []);
   // Distinct powers of two, handed out in rank order (ties by position).
   pending.sort((a, b) => a.rank - b.rank || a.order - b.order);
@@ -828,6 +964,7 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
     queueKinds: (raw.queueKinds ?? []).slice(0, QUEUES).map((k) => QUEUE_KINDS[k % 3]),
     conditions: CONDITIONS,
     barriers: (raw.barriers ?? []).slice(0, BARRIERS),
+    semaphores: (raw.semaphores ?? []).slice(0, SEMAPHORES).map((s) => ({ ...s })),
     watchdog: 2 ** exponent,
     root,
   };
@@ -835,10 +972,18 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
 
 // ------------------------------------------------------------ helpers
 
-/** Calls `visit` on every step of the scenario, depth first. */
-export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void {
+/**
+ * Calls `visit` on every step of the scenario, depth first (and `visitList`
+ * on every list of steps, before its steps).
+ */
+export function walkSteps(
+  scenario: Scenario,
+  visit: (step: Step) => void,
+  visitList?: (steps: Step[]) => void,
+): void {
   const task = (spec: TaskSpec) => list(spec.steps);
   const list = (steps: Step[]) => {
+    visitList?.(steps);
     for (const step of steps) {
       visit(step);
       switch (step.op) {
@@ -847,10 +992,14 @@ export function walkSteps(scenario: Scenario, visit: (step: Step) => void): void
           task(step.task);
           break;
         case "try":
+          list(step.body);
+          if (step.handler !== undefined) list(step.handler);
+          break;
         case "timeout":
         case "taskGroup":
         case "lock":
         case "condition":
+        case "semaphore":
           list(step.body);
           break;
         case "waitFor":
@@ -886,4 +1035,24 @@ export function kindsOf(scenario: Scenario): Set<StepKind> {
   const kinds = new Set<StepKind>();
   walkSteps(scenario, (step) => kinds.add(step.op));
   return kinds;
+}
+
+/**
+ * Adds the scenario's steps to `counts`, by kind, plus variants worth
+ * watching: eager starts (`spawn+eager`, `tgSpawn+eager`) and an event
+ * cleared right after a set, or one iteration later (`set+clear`).
+ */
+export function countKinds(scenario: Scenario, counts: Map<string, number>): void {
+  const add = (kind: string) => counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  walkSteps(scenario, (step) => {
+    add(step.op);
+    if ((step.op === "spawn" || step.op === "tgSpawn") && step.eager) add(`${step.op}+eager`);
+  }, (steps) => {
+    steps.forEach((step, i) => {
+      if (step.op !== "set") return;
+      const next = steps[i + 1];
+      const after = next?.op === "sleep" && next.ms === 0 ? steps[i + 2] : next;
+      if (after?.op === "clear" && after.event === step.event) add("set+clear");
+    });
+  });
 }
