@@ -10,28 +10,13 @@
  */
 
 import assert from "node:assert/strict";
-import * as asyncio from "../mod.ts";
-
-const OPAQUE: ReadonlyArray<abstract new (...args: never[]) => unknown> = [
-  asyncio.Future,
-  asyncio.Handle,
-  asyncio.EventLoop,
-  asyncio.Lock,
-  asyncio.Event,
-  asyncio.Condition,
-  asyncio.Semaphore,
-  asyncio.Barrier,
-  asyncio.Queue,
-  asyncio.TaskGroup,
-  asyncio.Context,
-  asyncio.ContextVar,
-];
+import { isOpaque } from "./_helpers.ts";
 
 /** The first opaque object inside `value` (arrays, sets, maps, plain objects), or null. */
 function findOpaque(value: unknown, seen = new Set<unknown>()): unknown {
   if (value === null || typeof value !== "object" || seen.has(value)) return null;
   seen.add(value);
-  if (OPAQUE.some((kind) => value instanceof kind)) return value;
+  if (isOpaque(value)) return value;
   const children: unknown[] = value instanceof Map
     ? [...value.keys(), ...value.values()]
     : value instanceof Set || Array.isArray(value)

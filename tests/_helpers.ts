@@ -169,8 +169,12 @@ export async function withoutHostContext<T>(body: () => Promise<T>): Promise<T> 
 /** The form of async context this host has, as the package found it. */
 export { asyncContextKind };
 
-/** What {@linkcode assertIdentical} compares by identity: the package's objects without own data. */
-const OPAQUE_KINDS: ReadonlyArray<abstract new (...args: never[]) => unknown> = [
+/**
+ * The package's objects without own data, which a deep comparison finds all
+ * equal: {@linkcode assertIdentical} compares them by identity, and
+ * `_assert_identity.ts` refuses `assert.deepEqual` over them.
+ */
+export const OPAQUE_KINDS: ReadonlyArray<abstract new (...args: never[]) => unknown> = [
   asyncio.Future,
   asyncio.Handle,
   asyncio.EventLoop,
@@ -184,6 +188,11 @@ const OPAQUE_KINDS: ReadonlyArray<abstract new (...args: never[]) => unknown> = 
   asyncio.Context,
   asyncio.ContextVar,
 ];
+
+/** Whether `value` is one of {@linkcode OPAQUE_KINDS}. */
+export function isOpaque(value: unknown): boolean {
+  return OPAQUE_KINDS.some((kind) => value instanceof kind);
+}
 
 /**
  * `assert.deepEqual`, except that futures, tasks, handles, loops, primitives
@@ -200,7 +209,7 @@ export function assertIdentical(actual: unknown, expected: unknown, message?: st
   };
   const map = (value: unknown): unknown => {
     if (value === null || typeof value !== "object") return value;
-    if (OPAQUE_KINDS.some((kind) => value instanceof kind)) return token(value);
+    if (isOpaque(value)) return token(value);
     if (Array.isArray(value)) return value.map(map);
     if (value instanceof Set) return new Set([...value].map(map));
     if (value instanceof Map) return new Map([...value].map(([k, v]) => [map(k), map(v)]));
