@@ -411,10 +411,17 @@ interface NeverAwaited {
   message: string;
 }
 
-const neverAwaited = new Set<WeakRef<Block<unknown>>>();
+// As for unretrieved futures (future.ts): the unregister token is the ref, so
+// a block collected before its finalizer ran is still reported at loop close.
+const neverAwaited = new Map<WeakRef<Block<unknown>>, NeverAwaited>();
 const refs = new WeakMap<Block<unknown>, WeakRef<Block<unknown>>>();
 const collected = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<NeverAwaited>(({ loop, message }) => report(loop, message))
+  ? new FinalizationRegistry<WeakRef<Block<unknown>>>((ref) => {
+    const held = neverAwaited.get(ref);
+    if (held === undefined) return;
+    neverAwaited.delete(ref);
+    report(held.loop, held.message);
+  })
   : null;
 
 function watchNeverAwaited(block: Block<unknown>, loop: EventLoop, label: string): void {
@@ -423,20 +430,17 @@ function watchNeverAwaited(block: Block<unknown>, loop: EventLoop, label: string
   const message = `${label} was never awaited, so its block never ran` +
     (stack ? `; it was made at\n${stack}` : "");
   const ref = new WeakRef(block);
-  neverAwaited.add(ref);
+  neverAwaited.set(ref, { loop, message });
   refs.set(block, ref);
-  collected?.register(block, { loop, message }, block);
-  messages.set(block, message);
+  collected?.register(block, ref, ref);
 }
-
-const messages = new WeakMap<Block<unknown>, string>();
 
 function forget(block: Block<unknown>): void {
   const ref = refs.get(block);
   if (ref === undefined) return;
   neverAwaited.delete(ref);
   refs.delete(block);
-  collected?.unregister(block);
+  collected?.unregister(ref);
 }
 
 function report(loop: EventLoop, message: string): void {
@@ -445,16 +449,15 @@ function report(loop: EventLoop, message: string): void {
 
 const previousClosing = hooks.loopClosing;
 hooks.loopClosing = (loop) => {
-  for (const ref of [...neverAwaited]) {
+  for (const [ref, held] of [...neverAwaited]) {
+    if (held.loop !== loop) continue;
     const block = ref.deref();
-    if (block === undefined) {
+    if (block !== undefined) forget(block);
+    else {
       neverAwaited.delete(ref);
-      continue;
+      collected?.unregister(ref);
     }
-    if (block.getLoop() !== loop) continue;
-    const message = messages.get(block) as string;
-    forget(block);
-    report(loop, message);
+    report(loop, held.message);
   }
   previousClosing(loop);
 };

@@ -906,10 +906,20 @@ interface Unretrieved {
   message: string;
 }
 
-const refs = new Set<WeakRef<Future<unknown>> | Future<unknown>>();
-const refOf = new WeakMap<Future<unknown>, WeakRef<Future<unknown>> | Future<unknown>>();
+type FutureRef = WeakRef<Future<unknown>> | Future<unknown>;
+
+// Each tracked future's ref, with what to report. The registry's unregister
+// token is the ref (alive while tracked), not the future: a future collected
+// before its finalizer ran is still reported when its loop closes, once.
+const tracked = new Map<FutureRef, Unretrieved>();
+const refOf = new WeakMap<Future<unknown>, FutureRef>();
 const registry = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<Unretrieved>((held) => report(held, undefined))
+  ? new FinalizationRegistry<FutureRef>((ref) => {
+    const held = tracked.get(ref);
+    if (held === undefined) return;
+    tracked.delete(ref);
+    report(held, undefined);
+  })
   : null;
 
 /** Rename-proof, unlike `constructor.name` (bundlers emit `class _Task`): only tasks have getCoro. */
@@ -923,18 +933,18 @@ function reportMessage(future: Future<unknown>): string {
 
 function track(future: Future<unknown>, loop: EventLoop, exception: unknown): void {
   const ref = typeof WeakRef === "function" ? new WeakRef(future) : future;
-  refs.add(ref);
+  tracked.set(ref, { loop, exception, message: reportMessage(future) });
   refOf.set(future, ref);
-  // The held value must not point at the future, or it would never be collected.
-  registry?.register(future, { loop, exception, message: reportMessage(future) }, future);
+  // The held value (the ref) must not hold the future strongly, or it would never be collected.
+  if (ref !== future) registry?.register(future, ref, ref);
 }
 
 function untrack(future: Future<unknown>): void {
   const ref = refOf.get(future);
   if (ref === undefined) return;
   refOf.delete(future);
-  refs.delete(ref);
-  registry?.unregister(future);
+  tracked.delete(ref);
+  registry?.unregister(ref);
 }
 
 function report(held: Unretrieved, future: Future<unknown> | undefined): void {
@@ -948,15 +958,18 @@ function report(held: Unretrieved, future: Future<unknown> | undefined): void {
 
 /** Reports, once, every failed future of `loop` whose exception nobody retrieved. */
 function reportUnretrieved(loop: EventLoop): void {
-  for (const ref of [...refs]) {
+  for (const [ref, held] of [...tracked]) {
+    if (held.loop !== loop) continue;
     const future = ref instanceof Future ? ref : (ref as WeakRef<Future<unknown>>).deref();
     if (future === undefined) {
-      refs.delete(ref);
+      // Collected, its finalizer not yet run: report it now, and not again.
+      tracked.delete(ref);
+      registry?.unregister(ref);
+      report(held, undefined);
       continue;
     }
-    if (future.getLoop() !== loop) continue;
-    const exception = future.exception(); // also untracks it
-    report({ loop, exception, message: reportMessage(future) }, future);
+    future.exception(); // untracks it
+    report(held, future);
   }
 }
 

@@ -353,3 +353,26 @@ Deno.test("a block nobody waits on never runs; in debug mode that is reported", 
     assert.deepEqual(reports, []);
   });
 });
+
+// As for unretrieved futures (ensure_future_test.ts): a block collected before
+// its finalizer ran is reported when its loop closes, once.
+const forceGc = (globalThis as { gc?: () => void }).gc;
+Deno.test({
+  name:
+    "debug mode: a block collected before its finalizer ran is still reported when its loop closes",
+  ignore: forceGc === undefined,
+  fn: async () => {
+    const loop = new asyncio.EventLoop({ clock: new asyncio.VirtualClock(), debug: true });
+    const reports = captureReports(loop);
+    await loop.runUntilComplete(function* () {
+      asyncio.timeout(10, function* () {});
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    forceGc!();
+    loop.close();
+    assert.equal(reports.length, 1);
+    assert.match(reports[0].message, /^timeout\(\) was never awaited/);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(reports.length, 1, "reported once");
+  },
+});
