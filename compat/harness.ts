@@ -128,7 +128,13 @@ function deepEq(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  const proto = Object.getPrototypeOf(a);
+  if (proto !== Object.getPrototypeOf(b)) return false;
+  // Any other object (a task, a future, a lock...) compares by identity: two
+  // of them have no enumerable data to tell them apart.
+  if (proto !== Object.prototype && proto !== null && !Array.isArray(a) && !(a instanceof Set)) {
+    return false;
+  }
   if (a instanceof Set && b instanceof Set) {
     return a.size === b.size && [...a].every((x) => b.has(x));
   }
@@ -140,7 +146,10 @@ function deepEq(a: unknown, b: unknown): boolean {
   );
 }
 
-/** Fails unless `actual` and `expected` are structurally equal (arrays, plain objects, sets). */
+/**
+ * Fails unless `actual` and `expected` are structurally equal (arrays, plain
+ * objects, sets); any other object must be the same one.
+ */
 export function deepEqual(actual: unknown, expected: unknown, message?: string): void {
   if (!deepEq(actual, expected)) {
     throw new AssertionError(

@@ -130,7 +130,7 @@ export function currentContext(): Context {
   return made;
 }
 
-/** Sets `variable` in the current context; returns the context and the variable's old value. */
+/** Sets `variable` in the current context (made a Context if it was a snapshot); returns that context. */
 export function assign(variable: ContextVar<unknown>, value: unknown): Context {
   const context = currentContext();
   const vars = varsOf(context);

@@ -168,3 +168,54 @@ export async function withoutHostContext<T>(body: () => Promise<T>): Promise<T> 
 
 /** The form of async context this host has, as the package found it. */
 export { asyncContextKind };
+
+/**
+ * The package's objects without own data, which a deep comparison finds all
+ * equal: {@linkcode assertIdentical} compares them by identity, and
+ * `_assert_identity.ts` refuses `assert.deepEqual` over them.
+ */
+export const OPAQUE_KINDS: ReadonlyArray<abstract new (...args: never[]) => unknown> = [
+  asyncio.Future,
+  asyncio.Handle,
+  asyncio.EventLoop,
+  asyncio.Lock,
+  asyncio.Event,
+  asyncio.Condition,
+  asyncio.Semaphore,
+  asyncio.Barrier,
+  asyncio.Queue,
+  asyncio.TaskGroup,
+  asyncio.Context,
+  asyncio.ContextVar,
+];
+
+/** Whether `value` is one of {@linkcode OPAQUE_KINDS}. */
+export function isOpaque(value: unknown): boolean {
+  return OPAQUE_KINDS.some((kind) => value instanceof kind);
+}
+
+/**
+ * `assert.deepEqual`, except that futures, tasks, handles, loops, primitives
+ * and queues compare by identity (each becomes a token naming it and its
+ * identity), so `assertIdentical([taskA], [taskB])` fails, where a plain deep
+ * comparison would pass (see `_assert_identity.ts`).
+ */
+export function assertIdentical(actual: unknown, expected: unknown, message?: string): void {
+  const ids = new Map<unknown, string>();
+  const token = (value: unknown): string => {
+    let id = ids.get(value);
+    if (id === undefined) ids.set(value, id = `#${ids.size + 1} ${value}`);
+    return id;
+  };
+  const map = (value: unknown): unknown => {
+    if (value === null || typeof value !== "object") return value;
+    if (isOpaque(value)) return token(value);
+    if (Array.isArray(value)) return value.map(map);
+    if (value instanceof Set) return new Set([...value].map(map));
+    if (value instanceof Map) return new Map([...value].map(([k, v]) => [map(k), map(v)]));
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, map(v)]));
+  };
+  assert.deepEqual(map(actual), map(expected), message);
+}

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { drain, iterationCounter, ran, runVirtual, SpyClock, virtualLoop } from "./_helpers.ts";
+import {
+  assertIdentical,
+  drain,
+  iterationCounter,
+  ran,
+  runVirtual,
+  SpyClock,
+  virtualLoop,
+} from "./_helpers.ts";
 
 /** A generator function that sleeps `ms` then returns `value`. */
 function sleeper<T>(ms: number, value: T): () => asyncio.Coroutine<T> {
@@ -323,7 +331,7 @@ Deno.test("asCompleted(): a generator task can step the async iterator with yiel
       if (step.done) break;
       order.push(step.value);
     }
-    assert.deepEqual(order, [b, a]);
+    assertIdentical(order, [b, a]);
   });
 });
 

@@ -8,7 +8,13 @@
 
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { asyncContextKind, captureReports, runVirtual, withoutHostContext } from "./_helpers.ts";
+import {
+  assertIdentical,
+  asyncContextKind,
+  captureReports,
+  runVirtual,
+  withoutHostContext,
+} from "./_helpers.ts";
 
 const hasContext = asyncContextKind !== "none";
 
@@ -274,7 +280,7 @@ Deno.test("currentTask() and getRunningLoop() stay right across any number of aw
       return [asyncio.currentTask(), loop.time()];
     });
     await clock.advance(10);
-    assert.deepEqual(task.result(), [task, 10]);
+    assertIdentical(task.result(), [task, 10]);
     assert.throws(() => asyncio.getRunningLoop(), /no running event loop/);
     loop.close();
   });

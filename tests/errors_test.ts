@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { runVirtual, virtualLoop } from "./_helpers.ts";
+import { assertIdentical, runVirtual, virtualLoop } from "./_helpers.ts";
 
 Deno.test("the errors are exported Error subclasses named after their class", () => {
   const classes = [
@@ -215,4 +215,19 @@ Deno.test("cancellation errors made by the loop skip the stack trace, except in 
   }
   // A user's own CancelledError keeps its stack.
   assert.match(new asyncio.CancelledError("mine").stack ?? "", /\n\s+at /);
+});
+
+Deno.test("assertions: a deep comparison of tasks is refused; assertIdentical compares them by identity", async () => {
+  // Two different tasks are deeply equal (no enumerable own properties), so
+  // `deepEqual([a], [b])` could never fail: tests/_assert_identity.ts (preloaded
+  // by `deno task test`) refuses it, and assertIdentical tells them apart.
+  await runVirtual(function* () {
+    const a = asyncio.createTask(function* () {});
+    const b = asyncio.createTask(function* () {});
+    assert.throws(() => assert.deepEqual([a], [b]), /compares <Task .*> deeply/);
+    assert.throws(() => assert.notDeepEqual({ t: a }, { t: b }), /compares <Task .*> deeply/);
+    assert.throws(() => assertIdentical([a], [b]), assert.AssertionError);
+    assertIdentical([a, 1], [a, 1]);
+    yield* asyncio.gather([a, b]);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { assertEmpty, drain, runVirtual, virtualLoop } from "./_helpers.ts";
+import { assertEmpty, assertIdentical, drain, runVirtual, virtualLoop } from "./_helpers.ts";
 
 /** Reads a future's state without retrieving anything. */
 function state(fut: asyncio.Future<unknown>): [done: boolean, cancelled: boolean] {
@@ -291,7 +291,7 @@ Deno.test("done callbacks run in a later iteration, in registration order, with 
   f.setResult("foo");
   assert.deepEqual(bag, [], "never run synchronously from setResult()");
   await drain(loop);
-  assert.deepEqual(bag, [42, f, 17]);
+  assertIdentical(bag, [42, f, 17]);
   assert.equal(f.result(), "foo");
   loop.close();
 });
@@ -305,7 +305,7 @@ Deno.test("a done callback is called with the future as its only argument", asyn
   f.setResult(1);
   f.addDoneCallback((...args: unknown[]) => seen.push(args)); // on a done future
   await drain(loop);
-  assert.deepEqual(seen, [[f], [f]]);
+  assertIdentical(seen, [[f], [f]]);
   loop.close();
 });
 

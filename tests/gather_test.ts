@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { assertEmpty, chain, drain, runVirtual, virtualLoop } from "./_helpers.ts";
+import { assertEmpty, assertIdentical, chain, drain, runVirtual, virtualLoop } from "./_helpers.ts";
 
 /** Counts the calls of a done callback, like CPython's MockCallback. */
 function callbackCounter(): { cb: (f: asyncio.Future<unknown>) => void; calls: unknown[] } {
@@ -42,7 +42,7 @@ Deno.test("gather(): results in input order once every child is done", async (t)
           assert.equal(fut.done(), false);
           c.setResult(3);
           await drain(loop);
-          assert.deepEqual(calls, [fut]);
+          assertIdentical(calls, [fut]);
           assert.deepEqual(fut.result(), [2, 1, 3]);
           loop.close();
         },
@@ -69,7 +69,7 @@ Deno.test("gather(): the first exception fails it; later outcomes are ignored an
       b.setException(exc);
       await drain(loop);
       assert.ok(fut.done());
-      assert.deepEqual(calls, [fut]);
+      assertIdentical(calls, [fut]);
       assert.equal(fut.exception(), exc);
       // Does nothing:
       c.setResult(3);
@@ -98,7 +98,7 @@ Deno.test("gather(returnExceptions): exceptions take their place in the results"
   assert.equal(fut.done(), false);
   d.setException(exc2);
   await drain(loop);
-  assert.deepEqual(calls, [fut]);
+  assertIdentical(calls, [fut]);
   assert.deepEqual(fut.result(), [3, 1, exc, exc2]);
   loop.close();
 });
@@ -114,7 +114,7 @@ Deno.test("gather(): a cancelled child fails it with CancelledError; the gather 
   b.cancel("child");
   await drain(loop);
   assert.ok(fut.done());
-  assert.deepEqual(calls, [fut]);
+  assertIdentical(calls, [fut]);
   assert.equal(fut.cancelled(), false);
   const error = fut.exception();
   assert.ok(error instanceof asyncio.CancelledError);
@@ -152,7 +152,7 @@ Deno.test("gather(returnExceptions): cancelled children give CancelledError entr
   assert.equal((res[4] as Error).message, "e");
   res[2] = res[4] = null;
   assert.deepEqual(res, [1, zde, null, 3, null, rte]);
-  assert.deepEqual(calls, [fut]);
+  assertIdentical(calls, [fut]);
   loop.close();
 });
 

@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { type Gen, runVirtual } from "./_helpers.ts";
+import { assertIdentical, type Gen, runVirtual } from "./_helpers.ts";
 
 type Walk = [string, string[], Walk[]];
 
@@ -411,7 +411,7 @@ Deno.test("captureCallGraph(): outside a loop needs a future; with no running ta
   });
   const loop = new asyncio.EventLoop();
   const fut = loop.createFuture<void>();
-  assert.deepEqual(asyncio.captureCallGraph(fut), { future: fut, callStack: [], awaitedBy: [] });
+  assertIdentical(asyncio.captureCallGraph(fut), { future: fut, callStack: [], awaitedBy: [] });
   assert.equal(
     asyncio.formatCallGraph(fut),
     `* Future(id=${/0x[0-9a-f]+/.exec(asyncio.formatCallGraph(fut))![0]})`,
@@ -481,9 +481,9 @@ Deno.test("futureAddToAwaitedBy(): a record once, gone when discarded; done awai
     asyncio.futureAddToAwaitedBy(fut, a);
     asyncio.futureAddToAwaitedBy(fut, b);
     const by = () => asyncio.captureCallGraph(fut)!.awaitedBy.map((g) => g.future);
-    assert.deepEqual(by(), [a, b]);
+    assertIdentical(by(), [a, b]);
     b.setResult();
-    assert.deepEqual(by(), [a]);
+    assertIdentical(by(), [a]);
     asyncio.futureDiscardFromAwaitedBy(fut, a);
     asyncio.futureDiscardFromAwaitedBy(fut, a);
     assert.deepEqual(by(), []);
@@ -499,7 +499,7 @@ Deno.test("the combinators' records go when their children finish", async () => 
     const me = asyncio.currentTask();
     const graphOf = () => asyncio.captureCallGraph(child)!.awaitedBy.map((g) => g.future);
     const gathered = asyncio.gather([child]);
-    assert.deepEqual(graphOf(), [me]);
+    assertIdentical(graphOf(), [me]);
     yield* gathered;
     assert.deepEqual(graphOf(), []);
   });

@@ -5,6 +5,7 @@
 // only confirm that the examples do what they say.
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
+import { assertIdentical } from "./_helpers.ts";
 
 type Equals<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true
   : false;
@@ -142,7 +143,7 @@ Deno.test("inference: wait() and asCompleted() keep the futures' types", async (
     });
     expectType<typeof done, Set<asyncio.Task<number> | asyncio.Task<string>>>(true);
     expectType<typeof pending, Set<asyncio.Task<number> | asyncio.Task<string>>>(true);
-    assert.deepEqual([...done], [fast]);
+    assertIdentical([...done], [fast]);
 
     const results = [];
     for (const next of asyncio.asCompleted([fast, slow])) results.push(await next);

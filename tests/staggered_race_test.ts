@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { assertEmpty, runVirtual } from "./_helpers.ts";
+import { assertEmpty, assertIdentical, runVirtual } from "./_helpers.ts";
 
 type Gen<T> = Generator<unknown, T, unknown>;
 
@@ -352,6 +352,6 @@ Deno.test("staggeredRace(): leaves no timer and no task behind", async () => {
     const race = yield* asyncio.staggeredRace([() => "at once", () => "never"], 60_000);
     assert.equal(race.result, "at once");
     yield* asyncio.sleep(0);
-    assert.deepEqual([...asyncio.allTasks(loop)], [asyncio.currentTask()]);
+    assertIdentical([...asyncio.allTasks(loop)], [asyncio.currentTask()]);
   });
 });

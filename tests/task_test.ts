@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import {
   assertEmpty,
+  assertIdentical,
   asyncContextKind,
   chain,
   drain,
@@ -1032,12 +1033,12 @@ Deno.test("allTasks(): the tasks not done, including ones not started yet", asyn
     const waiting = asyncio.createTask(function* () {
       yield* fut;
     });
-    assert.deepEqual(asyncio.allTasks(), new Set([main, waiting]));
+    assertIdentical(asyncio.allTasks(), new Set([main, waiting]));
     yield* asyncio.sleep(0);
     const quick = asyncio.createTask(function* () {});
-    assert.deepEqual(asyncio.allTasks(), new Set([main, waiting, quick]));
+    assertIdentical(asyncio.allTasks(), new Set([main, waiting, quick]));
     yield* quick;
-    assert.deepEqual(asyncio.allTasks(), new Set([main, waiting]));
+    assertIdentical(asyncio.allTasks(), new Set([main, waiting]));
     waiting.cancel();
     yield* cancelledErrorOf(waiting);
     const failing = asyncio.createTask(function* () {
@@ -1046,7 +1047,7 @@ Deno.test("allTasks(): the tasks not done, including ones not started yet", asyn
     yield* asyncio.sleep(0);
     assert.ok(failing.done());
     failing.exception();
-    assert.deepEqual(asyncio.allTasks(), new Set([main]));
+    assertIdentical(asyncio.allTasks(), new Set([main]));
     const snapshot = asyncio.allTasks();
     snapshot.clear();
     assert.equal(asyncio.allTasks().size, 1, "a new set each time");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
 import {
+  assertIdentical,
   captureReports,
   drain,
   iterationCounter,
@@ -33,13 +34,13 @@ Deno.test("wait(): ALL_COMPLETED waits for every future; again with all done it 
     const a = after(100, "a");
     const b = after(150, "b");
     const first = yield* asyncio.wait([b, a]);
-    assert.deepEqual(first.done, new Set([a, b]));
+    assertIdentical(first.done, new Set([a, b]));
     assert.equal(first.pending.size, 0);
     assert.equal(loop.time(), 150);
     const again = asyncio.wait([b, a]);
     // As in CPython, the done callbacks run in the next iteration: not done yet.
     assert.equal(again.done(), false);
-    assert.deepEqual((yield* again).done, new Set([a, b]));
+    assertIdentical((yield* again).done, new Set([a, b]));
     assert.equal(loop.time(), 150);
   });
 });
@@ -69,8 +70,8 @@ Deno.test("wait(): FIRST_COMPLETED returns when one is done, leaving the others 
     const { done, pending } = yield* asyncio.wait([b, a], {
       returnWhen: asyncio.FIRST_COMPLETED,
     });
-    assert.deepEqual(done, new Set([b]));
-    assert.deepEqual(pending, new Set([a]));
+    assertIdentical(done, new Set([b]));
+    assertIdentical(pending, new Set([a]));
     assert.equal(a.done(), false, "wait() cancels nothing");
     assert.equal(b.result(), "b");
     assert.equal(loop.time(), 100);
@@ -91,7 +92,7 @@ Deno.test("wait(): futures done by the time the waiter resumes count as done", a
     const { done, pending } = yield* asyncio.wait([b, a], {
       returnWhen: asyncio.FIRST_COMPLETED,
     });
-    assert.deepEqual(done, new Set([a, b]));
+    assertIdentical(done, new Set([a, b]));
     assert.equal(pending.size, 0);
   });
 });
@@ -107,8 +108,8 @@ Deno.test("wait(): FIRST_EXCEPTION with a task that fails at once", async () => 
     const { done, pending } = yield* asyncio.wait([b, a], {
       returnWhen: asyncio.FIRST_EXCEPTION,
     });
-    assert.deepEqual(done, new Set([b]));
-    assert.deepEqual(pending, new Set([a]));
+    assertIdentical(done, new Set([b]));
+    assertIdentical(pending, new Set([a]));
     assert.equal(loop.time(), 0);
     a.cancel();
   });
@@ -123,8 +124,8 @@ Deno.test("wait(): FIRST_EXCEPTION with a failure during the wait", async () => 
     const { done, pending } = await asyncio.wait([b, a], {
       returnWhen: asyncio.FIRST_EXCEPTION,
     });
-    assert.deepEqual(done, new Set([b]));
-    assert.deepEqual(pending, new Set([a]));
+    assertIdentical(done, new Set([b]));
+    assertIdentical(pending, new Set([a]));
     assert.equal(loop.time(), 10);
     a.cancel();
   });
@@ -141,7 +142,7 @@ Deno.test("wait(): FIRST_EXCEPTION ignores successes and cancellations, then ret
       returnWhen: asyncio.FIRST_EXCEPTION,
     });
     assert.equal(loop.time(), 30);
-    assert.deepEqual(done, new Set([ok, cancelled, late]));
+    assertIdentical(done, new Set([ok, cancelled, late]));
     assert.equal(pending.size, 0);
   });
 });
@@ -155,7 +156,7 @@ Deno.test("wait(): FIRST_EXCEPTION with a failure already there returns two iter
   // CPython: the done callback runs in the next iteration, the waiter resumes in the one after.
   assert.equal(w.done(), false);
   await loop.runUntilComplete(w);
-  assert.deepEqual(w.result().done, new Set([failed]));
+  assertIdentical(w.result().done, new Set([failed]));
   // Python's wait() calls exception() on it, which marks it retrieved.
   loop.close();
   assert.equal(reports.length, 0);
@@ -167,7 +168,7 @@ Deno.test("wait(): FIRST_COMPLETED counts a cancelled future as completed", asyn
     const b = after(1_000, "b");
     asyncio.getRunningLoop().callLater(10, () => b.cancel());
     const { done } = yield* asyncio.wait([a, b], { returnWhen: asyncio.FIRST_COMPLETED });
-    assert.deepEqual(done, new Set([b]));
+    assertIdentical(done, new Set([b]));
     a.cancel();
   });
 });
@@ -195,8 +196,8 @@ Deno.test("wait(): a timeout returns what is done so far and cancels nothing", a
     const a = after(100, "a");
     const b = after(150, "b");
     const { done, pending } = yield* asyncio.wait([b, a], { timeout: 110 });
-    assert.deepEqual(done, new Set([a]));
-    assert.deepEqual(pending, new Set([b]));
+    assertIdentical(done, new Set([a]));
+    assertIdentical(pending, new Set([b]));
     assert.equal(loop.time(), 110);
     assert.equal(b.cancelled(), false);
     assert.equal(yield* b, "b");
@@ -213,8 +214,8 @@ Deno.test("wait(): a future finishing with the timeout in the same tick is done"
     // where they run before the wait's task: a's timer then fires first.
     yield* asyncio.sleep(0);
     const { done, pending } = yield* asyncio.wait([b, a], { timeout: 100 });
-    assert.deepEqual(done, new Set([a]));
-    assert.deepEqual(pending, new Set([b]));
+    assertIdentical(done, new Set([a]));
+    assertIdentical(pending, new Set([b]));
     assert.equal(loop.time(), 100);
     b.cancel();
   });
@@ -226,10 +227,10 @@ Deno.test("wait(): timeout 0 (or negative) returns at the next iteration; null w
     for (const timeout of [0, -5]) {
       const { done, pending } = yield* asyncio.wait([a], { timeout });
       assert.equal(done.size, 0);
-      assert.deepEqual(pending, new Set([a]));
+      assertIdentical(pending, new Set([a]));
     }
     const { done } = yield* asyncio.wait([a], { timeout: null });
-    assert.deepEqual(done, new Set([a]));
+    assertIdentical(done, new Set([a]));
   });
 });
 
@@ -239,9 +240,9 @@ Deno.test("wait(): any iterable of futures (Set, array iterator)", async () => {
     const a = after(100, "a");
     const b = after(150, "b");
     const one = yield* asyncio.wait([b, a].values());
-    assert.deepEqual(one.done, new Set([a, b]));
+    assertIdentical(one.done, new Set([a, b]));
     const two = yield* asyncio.wait(new Set([a, b]));
-    assert.deepEqual(two.done, new Set([a, b]));
+    assertIdentical(two.done, new Set([a, b]));
   });
 });
 
@@ -353,7 +354,7 @@ Deno.test("wait(): no callback or timer is left behind when the condition is met
       timeout: 60_000,
       returnWhen: asyncio.FIRST_COMPLETED,
     });
-    assert.deepEqual(pending, new Set([b]));
+    assertIdentical(pending, new Set([b]));
     // Only b's sleep is armed: the wait's 60 s timer is gone.
     yield* asyncio.sleep(0);
     assert.equal(clock.armed, 1_000);
