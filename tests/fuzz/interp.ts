@@ -224,6 +224,9 @@ class Interpreter {
   #barriers: asyncio.Barrier[] = [];
   /** What each queue holds, in order, as far as completed puts and gets tell. */
   #shadow: number[][] = [];
+  /** Each queue's unfinished count as the model keeps it, and how often it reached 0. */
+  #unfinished: number[] = [];
+  #zeroes: number[] = [];
   #thrown: Err[] = [];
   #seen = new Set<unknown>();
   #retrieved = new Set<asyncio.Future<unknown>>();
@@ -301,6 +304,8 @@ class Interpreter {
           : new asyncio.Queue<number>(maxsize),
       );
       this.#shadow.push([]);
+      this.#unfinished.push(0);
+      this.#zeroes.push(0);
     });
     for (let i = 0; i < (sc.conditions ?? 0); i++) {
       this.#conds.push(new asyncio.Condition());
@@ -663,6 +668,7 @@ class Interpreter {
           this.#queues[step.queue].put(step.item),
         );
         this.#shadow[step.queue].push(step.item);
+        this.#unfinished[step.queue]++;
         return;
       }
       case "get": {
@@ -676,20 +682,35 @@ class Interpreter {
         }
         return;
       }
-      case "taskDone":
+      case "taskDone": {
+        const q = step.queue;
         try {
-          this.#queues[step.queue].taskDone();
+          this.#queues[q].taskDone();
         } catch (error) {
           // Python raises ValueError; here a plain Error.
           if (!(error instanceof Error) || error.constructor !== Error) throw error;
-          this.log(id, `taskDone Q${step.queue} !> TooMany`);
+          if (this.#unfinished[q] > 0) {
+            this.violation(`Q${q}: taskDone() refused with ${this.#unfinished[q]} unfinished`);
+          }
+          this.log(id, `taskDone Q${q} !> TooMany`);
           return;
         }
-        this.log(id, `taskDone Q${step.queue}`);
+        if (this.#unfinished[q] === 0) {
+          this.violation(`Q${q}: taskDone() accepted with 0 unfinished`);
+        } else if (--this.#unfinished[q] === 0) this.#zeroes[q]++;
+        this.log(id, `taskDone Q${q}`);
         return;
-      case "join":
-        yield* this.wait(frame, `join Q${step.queue}`, this.#queues[step.queue].join());
+      }
+      case "join": {
+        // join() may return only once the count has been 0 since it was called.
+        const q = step.queue;
+        const zeroes = this.#unfinished[q] === 0 ? -1 : this.#zeroes[q];
+        yield* this.wait(frame, `join Q${q}`, this.#queues[q].join());
+        if (zeroes === this.#zeroes[q]) {
+          this.violation(`Q${q}: join() returned with ${this.#unfinished[q]} unfinished all along`);
+        }
         return;
+      }
       case "condition":
         return yield* this.condition(frame, step);
       case "barrier": {
@@ -716,7 +737,14 @@ class Interpreter {
         return;
       case "shutdown":
         this.#queues[step.queue].shutdown(step.immediate);
-        if (step.immediate) this.#shadow[step.queue].length = 0;
+        if (step.immediate) {
+          // The dropped items count as done.
+          const q = step.queue;
+          const left = this.#unfinished[q];
+          this.#unfinished[q] = Math.max(0, left - this.#shadow[q].length);
+          if (left > 0 && this.#unfinished[q] === 0) this.#zeroes[q]++;
+          this.#shadow[q].length = 0;
+        }
         this.log(id, `shutdown Q${step.queue} ${step.immediate}`);
         return;
     }

@@ -313,10 +313,11 @@ const SEMAPHORES = 2;
  */
 export function rawScenarioArbitrary(
   boost: readonly RawStep["k"][] = [],
+  factor = 6,
 ): fc.Arbitrary<RawScenario> {
-  // A boosted kind is six times as likely: a scenario about one primitive
+  // A boosted kind is `factor` times as likely: a scenario about one primitive
   // has several tasks meeting on it (a barrier that fills, a queue that holds two items).
-  const w = (k: RawStep["k"], weight: number) => boost.includes(k) ? weight * 6 : weight;
+  const w = (k: RawStep["k"], weight: number) => boost.includes(k) ? weight * factor : weight;
   const rank = fc.nat({ max: 999 });
   const small = fc.nat({ max: 9 });
   const leaf: fc.Arbitrary<RawStep> = fc.oneof(
@@ -565,22 +566,29 @@ export function rawScenarioArbitrary(
 
 /**
  * Scenarios about one primitive: these kinds (and spawns, so that several
- * tasks meet on it) six times as likely. One scenario in two is themed.
+ * tasks meet on it) six times as likely, or `factor` times. Seven scenarios
+ * in eleven are themed.
  */
-const THEMES: RawStep["k"][][] = [
-  ["condition", "spawn", "sleep"],
-  ["barrier", "spawn"],
-  ["put", "get", "taskDone", "join", "spawn", "sleep"],
-  ["asyncioWait", "asCompleted", "throw", "spawn"],
-  ["semaphore", "release", "cancel", "spawn"],
-  ["taskGroup", "tgSpawn", "timeout", "reschedule", "shield"],
+const THEMES: { kinds: RawStep["k"][]; factor?: number }[] = [
+  { kinds: ["condition", "spawn", "sleep"] },
+  { kinds: ["barrier", "spawn"] },
+  { kinds: ["put", "get", "taskDone", "join", "spawn", "sleep"] },
+  // Almost only these, with no get: items are left for join() and
+  // shutdown(immediate), and taskDone() counts them down.
+  { kinds: ["put", "taskDone", "join", "shutdown", "spawn"], factor: 30 },
+  { kinds: ["asyncioWait", "asCompleted", "throw", "spawn"] },
+  { kinds: ["semaphore", "release", "cancel", "spawn"] },
+  { kinds: ["taskGroup", "tgSpawn", "timeout", "reschedule", "shield"] },
 ];
 
 /** The arbitrary of valid scenarios (raw trees passed through {@linkcode finalize}). */
 export function scenarioArbitrary(options: LanguageOptions = {}): fc.Arbitrary<Scenario> {
   return fc.oneof(
     { weight: 4, arbitrary: rawScenarioArbitrary() },
-    ...THEMES.map((boost) => ({ weight: 1, arbitrary: rawScenarioArbitrary(boost) })),
+    ...THEMES.map(({ kinds, factor }) => ({
+      weight: 1,
+      arbitrary: rawScenarioArbitrary(kinds, factor),
+    })),
   ).map((raw) => finalize(raw, options));
 }
 
