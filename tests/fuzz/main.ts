@@ -399,16 +399,17 @@ function relative(file: string): string {
  * unless excluded), then the variants countKinds() watches.
  */
 function kindLines(kinds: Map<string, number>, exclude: readonly string[]): string[] {
-  const entries = STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) =>
-    `${k} ${kinds.get(k) ?? 0}`
-  );
-  for (const [k, n] of [...kinds].sort()) if (k.includes("+")) entries.push(`${k} ${n}`);
-  const least = Math.min(
-    ...STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) => kinds.get(k) ?? 0),
-  );
+  const counted: [string, number][] = STEP_KINDS.filter((k) => !exclude.includes(k)).map((k) => [
+    k,
+    kinds.get(k) ?? 0,
+  ]);
+  for (const [k, n] of [...kinds].sort()) if (k.includes("+")) counted.push([k, n]);
+  const entries = counted.map(([k, n]) => `${k} ${n}`);
+  // The rarest kind or variant, which --runs must lift to the count wanted.
+  const [rarest, least] = counted.reduce((a, b) => (b[1] < a[1] ? b : a));
   const lines: string[] = [];
   for (let i = 0; i < entries.length; i += 8) lines.push(`  ${entries.slice(i, i + 8).join(", ")}`);
-  lines.push(`  (least drawn kind: ${least})`);
+  lines.push(`  (least drawn: ${rarest} ${least})`);
   return lines;
 }
 

@@ -566,19 +566,21 @@ export function rawScenarioArbitrary(
 
 /**
  * Scenarios about one primitive: these kinds (and spawns, so that several
- * tasks meet on it) six times as likely, or `factor` times. Seven scenarios
- * in eleven are themed.
+ * tasks meet on it) six times as likely, or `factor` times. Eight scenarios
+ * in twelve are themed.
  */
 const THEMES: { kinds: RawStep["k"][]; factor?: number }[] = [
-  { kinds: ["condition", "spawn", "sleep"] },
+  { kinds: ["condition", "spawn", "sleep"], factor: 20 },
   { kinds: ["barrier", "spawn"] },
+  // Waiters queued on an event, and a set() followed at once by a clear().
+  { kinds: ["wait", "set", "spawn"], factor: 10 },
   { kinds: ["put", "get", "taskDone", "join", "spawn", "sleep"] },
   // Almost only these, with no get: items are left for join() and
   // shutdown(immediate), and taskDone() counts them down.
   { kinds: ["put", "taskDone", "join", "shutdown", "spawn"], factor: 30 },
   { kinds: ["asyncioWait", "asCompleted", "throw", "spawn"] },
-  { kinds: ["semaphore", "release", "cancel", "spawn"] },
-  { kinds: ["taskGroup", "tgSpawn", "timeout", "reschedule", "shield"] },
+  { kinds: ["semaphore", "release", "cancel", "spawn"], factor: 15 },
+  { kinds: ["taskGroup", "tgSpawn", "timeout", "reschedule", "shield"], factor: 10 },
 ];
 
 /** The arbitrary of valid scenarios (raw trees passed through {@linkcode finalize}). */
@@ -821,8 +823,8 @@ export function finalize(raw: RawScenario, options: LanguageOptions = {}): Scena
         const spec = task(raw.task, co, ancestors);
         co.awaitable.push(spec.id);
         co.cancellable.push(spec.id);
-        // Seven in ten start eagerly (few survive to run: a group needs a body that lasts).
-        return (raw.pick ?? 9) < 7 && options.eager !== false
+        // Eight in ten start eagerly (few survive to run: a group needs a body that lasts).
+        return (raw.pick ?? 9) < 8 && options.eager !== false
           ? { op: "tgSpawn", task: spec, eager: true }
           : { op: "tgSpawn", task: spec };
       }
