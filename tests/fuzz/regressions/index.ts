@@ -12,6 +12,9 @@ import type { Regression } from "../main.ts";
 import asCompletedDoneInput from "./as-completed-done-input-next-iterations.json" with {
   type: "json",
 };
+import boundedReleaseInFlight from "./bounded-release-while-permit-in-flight.json" with {
+  type: "json",
+};
 import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
 import cancelMessageOnce from "./cancel-message-once.json" with { type: "json" };
 import gatherCancelMessage from "./gather-cancel-message.json" with { type: "json" };
@@ -30,11 +33,15 @@ import waitforInnerSwallowsCancel from "./waitfor-inner-swallows-cancel.json" wi
 import waiterCancelKeepsFailure from "./waiter-cancel-keeps-failure.json" with { type: "json" };
 import waitCancelAfterTrigger from "./wait-cancel-after-trigger.json" with { type: "json" };
 import waitDoneInput from "./wait-done-input-next-iterations.json" with { type: "json" };
+import waitFirstExceptionRetrieves from "./wait-first-exception-retrieves.json" with {
+  type: "json",
+};
 import watchdogRounds from "./watchdog-rounds.json" with { type: "json" };
 
 /** Every fixed regression, each with the trace CPython printed for it. */
 export const REGRESSIONS: Regression[] = [
   asCompletedDoneInput,
+  boundedReleaseInFlight,
   cancelDoneFailedTask,
   cancelMessageOnce,
   gatherCancelMessage,
@@ -49,5 +56,6 @@ export const REGRESSIONS: Regression[] = [
   waitforInnerSwallowsCancel,
   waitCancelAfterTrigger,
   waitDoneInput,
+  waitFirstExceptionRetrieves,
   watchdogRounds,
 ] as Regression[];
