@@ -49,6 +49,7 @@ import {
 } from "./_internal.ts";
 import { asyncSlot } from "./_host.ts";
 import { cancelledError } from "./_cancelled.ts";
+import { keepShape } from "./_shapes.ts";
 
 /**
  * Where a block's coroutine runs: in a generator task's steps, or driven by
@@ -461,3 +462,9 @@ hooks.loopClosing = (loop) => {
   }
   previousClosing(loop);
 };
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape((loop) => {
+  const block = new Block(loop, null as never, undefined, undefined, false, "shape");
+  return [block, new InlineRun(block, null as never), new BodyFollower(loop, Promise.resolve())];
+});

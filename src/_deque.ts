@@ -9,6 +9,8 @@
  * @module
  */
 
+import { keepShape } from "./_shapes.ts";
+
 const MIN_CAPACITY = 8;
 // Shrinking starts above this capacity only, so a bounded queue that fills and
 // drains all the time (the common case) never reallocates.
@@ -149,3 +151,6 @@ export class Deque<T> {
     this.#head = 0;
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => new Deque());

@@ -67,6 +67,7 @@ import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { abortError } from "./_signal.ts";
 import { checkOptions, checkSignal, describe } from "./_validate.ts";
+import { keepShape } from "./_shapes.ts";
 
 /**
  * A body: the CPython coroutine of one operation, waiting with `yield*
@@ -493,3 +494,9 @@ export const lockHooks = {
   holderOf: (_lock: unknown): unknown => null,
   setHolder: (_lock: unknown, _holder: unknown): void => {},
 };
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape((loop) => {
+  const op = new WaitOp(null as never, loop, "shape", loop);
+  return [op, new OpIterator(op)];
+});

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { keepShape } from "./_shapes.ts";
+
 /**
  * Thrown into a task's coroutine when the task is cancelled, and raised by
  * `result()`, `await` and `yield*` of a cancelled {@linkcode Future}.
@@ -195,3 +197,6 @@ export class DeadlockError extends Error {
     this.name = "DeadlockError";
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => [new CancelledError(), new TimeoutError(), new InvalidStateError()]);

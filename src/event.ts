@@ -9,6 +9,7 @@ import { Future } from "./future.ts";
 import { resolveFuture } from "./_internal.ts";
 import { Deque } from "./_deque.ts";
 import { aborted, checkLoop, resolved, signalOf, startOp } from "./_wait_op.ts";
+import { keepShape } from "./_shapes.ts";
 
 /** Options for {@linkcode Event.wait}. */
 export interface EventWaitOptions {
@@ -144,3 +145,6 @@ export class Event {
     }
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => new Event());

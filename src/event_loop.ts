@@ -31,6 +31,7 @@ import { RealClock } from "./_real_clock.ts";
 import { postMacrotask } from "./_macrotask.ts";
 import { formatTraceback } from "./_traceback.ts";
 import { queueRootMicrotask, slotEntered, slotValue } from "./_host.ts";
+import { keepShapes } from "./_shapes.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -122,6 +123,9 @@ let runningLoop: EventLoop | null = null;
 /** The loop whose iteration is executing right now (callbacks, task steps). */
 let activeLoop: EventLoop | null = null;
 let defaultLoop: EventLoop | null = null;
+
+/** Whether the first loop is still to be made (it makes the shapes, see _shapes.ts). */
+let shapesPending = true;
 
 /**
  * Schedules callbacks, runs them in order, and keeps time.
@@ -261,6 +265,11 @@ export class EventLoop {
     this.#debug = debug;
     if (debug) SUSPEND_SITES.on = true;
     this.#slowCallbackMs = slowCallbackMs;
+    if (shapesPending) {
+      // The first loop: keep the package's shapes alive, on a loop of their own (see _shapes.ts).
+      shapesPending = false;
+      keepShapes(new EventLoop());
+    }
   }
 
   /**

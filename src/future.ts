@@ -25,6 +25,7 @@ import {
 import { type CancelledError, InvalidStateError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
+import { keepShape } from "./_shapes.ts";
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -974,3 +975,6 @@ function reportUnretrieved(loop: EventLoop): void {
 }
 
 hooks.loopClosing = reportUnretrieved;
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape((loop) => new Future({ loop }));

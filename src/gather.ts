@@ -24,6 +24,7 @@ import {
 import { toFuture } from "./_to_future.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkOptions, describe, isGenerator } from "./_validate.ts";
+import { keepShape } from "./_shapes.ts";
 
 /** Options for {@linkcode gather}. */
 export interface GatherOptions {
@@ -340,3 +341,6 @@ function toArray(aws: Iterable<Awaitable<unknown>>): Awaitable<unknown>[] {
   }
   throw new TypeError(`gather(): 'aws' must be an array of awaitables, got ${describe(aws)}`);
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape((loop) => new GatheringFuture([], false, loop));

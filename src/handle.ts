@@ -9,6 +9,7 @@ type Callback = (...args: any[]) => unknown;
 
 import { type CancelHook, installHandleInternals } from "./_internal.ts";
 import { type ContextRef, currentVars, swapHolder } from "./_context.ts";
+import { keepShape } from "./_shapes.ts";
 
 let nextTimerSeq = 0;
 
@@ -218,3 +219,6 @@ export class TimerHandle extends Handle {
 }
 
 installHandleInternals({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer });
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => [new Handle(Object, []), new TimerHandle(0, Object, [])]);

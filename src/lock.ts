@@ -20,6 +20,7 @@ import {
   signalOf,
   startOp,
 } from "./_wait_op.ts";
+import { keepShape } from "./_shapes.ts";
 
 /** Options for {@linkcode Lock.acquire}. */
 export interface LockAcquireOptions {
@@ -284,3 +285,9 @@ export class Lock {
     };
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => {
+  const lock = new Lock();
+  return [lock, new LockReleaser(lock), new AcquireBody(lock)];
+});

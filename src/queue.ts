@@ -14,6 +14,7 @@ import { Deque } from "./_deque.ts";
 import { Event } from "./event.ts";
 import { aborted, checkLoop, failed, resolved, signalOf, startOp } from "./_wait_op.ts";
 import { getEventLoop } from "./event_loop.ts";
+import { keepShape } from "./_shapes.ts";
 
 // ------------------------------------------------------------ errors
 
@@ -841,3 +842,6 @@ export class LifoQueue<T> extends Queue<T> {
     setStore(this, new LifoStore<T>());
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => [new Queue(1), new LifoQueue(1), new PriorityQueue(1)]);

@@ -11,6 +11,7 @@ import { CancelledError } from "./errors.ts";
 import { describe } from "./_validate.ts";
 import { Deque } from "./_deque.ts";
 import { aborted, checkLoop, DISPOSE, resolved, signalOf, startOp } from "./_wait_op.ts";
+import { keepShape } from "./_shapes.ts";
 
 /** Options for {@linkcode Semaphore.acquire}. */
 export interface SemaphoreAcquireOptions {
@@ -265,3 +266,9 @@ function checkPermits(name: string, value: unknown): void {
     throw new RangeError(`Cannot create ${name}: 'value' must be an integer >= 0, got ${value}`);
   }
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape(() => {
+  const semaphore = new Semaphore(1);
+  return [semaphore, new BoundedSemaphore(1), new SemaphoreReleaser(semaphore)];
+});

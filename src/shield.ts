@@ -19,6 +19,7 @@ import {
   WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
+import { keepShape } from "./_shapes.ts";
 
 /**
  * The future shield() returns: it follows the inner future, and cancelling
@@ -151,3 +152,6 @@ function innerDone(outer: ShieldFuture<unknown>, inner: Future<unknown>): void {
   if (error !== undefined) failFuture(outer, error);
   else resolveFuture(outer, inner.result());
 }
+
+// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
+keepShape((loop) => new ShieldFuture(new Future({ loop })));
