@@ -1385,5 +1385,6 @@ keepShape((loop) => {
   DORMANT.loop = loop;
   const task = new Task(null as never, DORMANT as TaskOptions);
   DORMANT.loop = undefined;
-  return task;
+  // A loop's list of live tasks is an object literal: its map lives only as long as some list does.
+  return [task, liveTasksOf(loop)];
 });
