@@ -49,7 +49,7 @@ import {
 } from "./_internal.ts";
 import { asyncSlot } from "./_host.ts";
 import { cancelledError } from "./_cancelled.ts";
-import { keepShape } from "./_shapes.ts";
+import { keepShape, keepShapeOf } from "./_shapes.ts";
 
 /**
  * Where a block's coroutine runs: in a generator task's steps, or driven by
@@ -76,6 +76,9 @@ let isDormant: (block: Block<unknown>) => boolean;
 const WAITING = 0; // dormant: nobody has waited on it yet
 const INLINE = 1; // running (or ran) inside its owner
 const STARTED = 2; // started as a task of its own
+
+// The first instance the program makes keeps the class's map alive (see _shapes.ts).
+let blockShaped = false;
 
 /** The dormant task a block call returns (see the module doc). */
 class Block<T> extends Task<T> {
@@ -106,6 +109,12 @@ class Block<T> extends Task<T> {
     this.#asyncBody = asyncBody;
     this.#label = label;
     if (loop.getDebug()) watchNeverAwaited(this, loop, label);
+    if (!blockShaped) {
+      blockShaped = true;
+      keepShapeOf((shapeLoop) =>
+        new Block(shapeLoop, null as never, undefined, undefined, false, "shape")
+      );
+    }
   }
 
   /** `yield*` from a task: the block runs inside it. */
@@ -464,7 +473,4 @@ hooks.loopClosing = (loop) => {
 };
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => {
-  const block = new Block(loop, null as never, undefined, undefined, false, "shape");
-  return [block, new InlineRun(block, null as never), new BodyFollower(loop, Promise.resolve())];
-});
+keepShape(new InlineRun(null as never, null as never));

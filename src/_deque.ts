@@ -153,4 +153,4 @@ export class Deque<T> {
 }
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape(() => new Deque());
+keepShape(new Deque());

@@ -9,39 +9,49 @@
  * every optimized function that embedded them ("embedded weak objects
  * cleared"): the next `run()` starts in the interpreter and pays for the
  * whole tier-up again (63 such deoptimizations measured at the start of the
- * lock workload's second run). Programs that call `run()` again and again,
- * such as edge functions that run one per request, pay it each time.
+ * lock workload's second run, 1 with the shapes kept). Programs that call
+ * `run()` again and again, such as edge functions that run one per request,
+ * paid it each time.
  *
- * Each module registers a maker for its classes; the makers run once, when
- * the first event loop is made, on a loop of their own that never runs. The
- * instances hold no user data.
+ * Classes that share nothing with others keep their shape when their module
+ * loads ({@linkcode keepShape}). Future's subclasses keep theirs when the
+ * program makes its first instance ({@linkcode keepShapeOf}), not before:
+ * Future's field initializer runs for every subclass, and a map it has not
+ * seen yet would make it slower for the whole program (past four maps its
+ * inline caches go megamorphic: a third slower on the lock workload). The
+ * instances hold no user data; those that need a loop get one of their own
+ * that never runs.
  *
  * @module
  */
 
 import type { EventLoop } from "./event_loop.ts";
 
-type Maker = (loop: EventLoop) => unknown;
-
-const makers: Maker[] = [];
 const kept: unknown[] = [];
-let shapeLoop: EventLoop | null = null;
+let loop: EventLoop | null = null;
+let makeLoop: (() => EventLoop) | null = null;
 
-/** Registers `make`, which builds inert instances on the given loop (at once if the loop exists). */
-export function keepShape(make: Maker): void {
-  if (shapeLoop !== null) kept.push(make(shapeLoop));
-  else makers.push(make);
+/** Keeps `value` for the life of the module. */
+export function keepShape(value: unknown): void {
+  kept.push(value);
 }
 
-/** Whether the shapes are kept (the event loop checks this before making its first loop). */
-export function shapesKept(): boolean {
-  return shapeLoop !== null;
+/** Keeps what `make` builds on the shapes' own loop; returns `true` (the caller's flag). */
+export function keepShapeOf(make: (loop: EventLoop) => unknown): true {
+  kept.push(make(shapeLoop()));
+  return true;
 }
 
-/** Runs the registered makers on `loop`, a loop that is never run. */
-export function keepShapes(loop: EventLoop): void {
-  shapeLoop = loop;
-  kept.push(loop);
-  for (const make of makers) kept.push(make(loop));
-  makers.length = 0;
+/** The loop the shapes belong to: made once, never run (it keeps the loop's own shape too). */
+export function shapeLoop(): EventLoop {
+  if (loop === null) {
+    loop = (makeLoop as () => EventLoop)();
+    kept.push(loop);
+  }
+  return loop;
+}
+
+/** Lets event_loop.ts say how to make a loop (this module imports nothing at run time). */
+export function setShapeLoopMaker(make: () => EventLoop): void {
+  makeLoop = make;
 }

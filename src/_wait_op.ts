@@ -67,7 +67,7 @@ import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { abortError } from "./_signal.ts";
 import { checkOptions, checkSignal, describe } from "./_validate.ts";
-import { keepShape } from "./_shapes.ts";
+import { keepShape, keepShapeOf } from "./_shapes.ts";
 
 /**
  * A body: the CPython coroutine of one operation, waiting with `yield*
@@ -106,6 +106,9 @@ let listen: (op: WaitOp<any>, signal: AbortSignal) => void;
 // deno-lint-ignore no-explicit-any
 let handBack: (op: WaitOp<any>) => void;
 
+// The first instance the program makes keeps the class's map alive (see _shapes.ts).
+let waitOpShaped = false;
+
 /**
  * The future returned by a blocking operation that could not complete at
  * once. See the module doc for the two modes.
@@ -136,6 +139,10 @@ class WaitOp<T> extends Future<T> {
     this.#body = body;
     this.what = what;
     this.owner = owner;
+    if (!waitOpShaped) {
+      waitOpShaped = true;
+      keepShapeOf((loop) => new WaitOp(null as never, loop, what, loop));
+    }
   }
 
   /**
@@ -496,7 +503,4 @@ export const lockHooks = {
 };
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => {
-  const op = new WaitOp(null as never, loop, "shape", loop);
-  return [op, new OpIterator(op)];
-});
+keepShape(new OpIterator(null as never));

@@ -31,7 +31,7 @@ import { RealClock } from "./_real_clock.ts";
 import { postMacrotask } from "./_macrotask.ts";
 import { formatTraceback } from "./_traceback.ts";
 import { queueRootMicrotask, slotEntered, slotValue } from "./_host.ts";
-import { keepShapes } from "./_shapes.ts";
+import { setShapeLoopMaker } from "./_shapes.ts";
 
 /** What an exception handler receives; like Python's context dict. */
 export interface ExceptionContext {
@@ -123,9 +123,6 @@ let runningLoop: EventLoop | null = null;
 /** The loop whose iteration is executing right now (callbacks, task steps). */
 let activeLoop: EventLoop | null = null;
 let defaultLoop: EventLoop | null = null;
-
-/** Whether the first loop is still to be made (it makes the shapes, see _shapes.ts). */
-let shapesPending = true;
 
 /**
  * Schedules callbacks, runs them in order, and keeps time.
@@ -265,11 +262,6 @@ export class EventLoop {
     this.#debug = debug;
     if (debug) SUSPEND_SITES.on = true;
     this.#slowCallbackMs = slowCallbackMs;
-    if (shapesPending) {
-      // The first loop: keep the package's shapes alive, on a loop of their own (see _shapes.ts).
-      shapesPending = false;
-      keepShapes(new EventLoop());
-    }
   }
 
   /**
@@ -1143,3 +1135,5 @@ installLoopInternals({
     if (runningLoop === loop) runningLoop = null;
   },
 });
+
+setShapeLoopMaker(() => new EventLoop());

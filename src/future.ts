@@ -25,7 +25,7 @@ import {
 import { type CancelledError, InvalidStateError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkFunction, checkOptions, describe } from "./_validate.ts";
-import { keepShape } from "./_shapes.ts";
+import { keepShapeOf } from "./_shapes.ts";
 
 const PENDING = 0;
 const FINISHED = 1;
@@ -73,6 +73,9 @@ export interface FutureOptions {
    */
   loop?: EventLoop;
 }
+
+// The first instance the program makes keeps the class's map alive (see _shapes.ts).
+let futureShaped = false;
 
 /**
  * A result that will be available later: set by `setResult`,
@@ -156,6 +159,10 @@ export class Future<T> implements PromiseLike<T> {
           `Cannot create Future: 'loop' must be an EventLoop, got ${describe(loop)}`,
         );
       } else this.#loop = loop;
+    }
+    if (!futureShaped && new.target === Future) {
+      futureShaped = true;
+      keepShapeOf((loop) => new Future({ loop }));
     }
   }
 
@@ -975,6 +982,3 @@ function reportUnretrieved(loop: EventLoop): void {
 }
 
 hooks.loopClosing = reportUnretrieved;
-
-// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => new Future({ loop }));

@@ -24,7 +24,7 @@ import {
 import { toFuture } from "./_to_future.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkOptions, describe, isGenerator } from "./_validate.ts";
-import { keepShape } from "./_shapes.ts";
+import { keepShapeOf } from "./_shapes.ts";
 
 /** Options for {@linkcode gather}. */
 export interface GatherOptions {
@@ -56,6 +56,9 @@ export type GatherSettledResult<A extends readonly unknown[]> = {
   -readonly [K in keyof A]: AwaitedResult<A[K]> | Error;
 };
 
+// The first instance the program makes keeps the class's map alive (see _shapes.ts).
+let gatherShaped = false;
+
 /**
  * The future gather returns: cancelling it cancels every child not yet done.
  */
@@ -73,6 +76,10 @@ class GatheringFuture<T> extends Future<T> {
     super({ loop });
     this.children = children;
     this.returnExceptions = returnExceptions;
+    if (!gatherShaped) {
+      gatherShaped = true;
+      keepShapeOf((shapeLoop) => new GatheringFuture([], false, shapeLoop));
+    }
   }
 
   /** The task tree's name for a wait on it. */
@@ -341,6 +348,3 @@ function toArray(aws: Iterable<Awaitable<unknown>>): Awaitable<unknown>[] {
   }
   throw new TypeError(`gather(): 'aws' must be an array of awaitables, got ${describe(aws)}`);
 }
-
-// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => new GatheringFuture([], false, loop));

@@ -221,4 +221,4 @@ export class TimerHandle extends Handle {
 installHandleInternals({ runHandle, handleCallbackName, timerLess, setCancelHook, makeTimer });
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape(() => [new Handle(Object, []), new TimerHandle(0, Object, [])]);
+keepShape([new Handle(Object, []), new TimerHandle(0, Object, [])]);

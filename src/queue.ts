@@ -844,4 +844,4 @@ export class LifoQueue<T> extends Queue<T> {
 }
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape(() => [new Queue(1), new LifoQueue(1), new PriorityQueue(1)]);
+keepShape([new Queue(1), new LifoQueue(1), new PriorityQueue(1)]);

@@ -268,7 +268,5 @@ function checkPermits(name: string, value: unknown): void {
 }
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape(() => {
-  const semaphore = new Semaphore(1);
-  return [semaphore, new BoundedSemaphore(1), new SemaphoreReleaser(semaphore)];
-});
+const shapeSemaphore = new Semaphore(1);
+keepShape([shapeSemaphore, new BoundedSemaphore(1), new SemaphoreReleaser(shapeSemaphore)]);

@@ -19,7 +19,6 @@ import {
   WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
-import { keepShape } from "./_shapes.ts";
 
 /**
  * The future shield() returns: it follows the inner future, and cancelling
@@ -152,6 +151,3 @@ function innerDone(outer: ShieldFuture<unknown>, inner: Future<unknown>): void {
   if (error !== undefined) failFuture(outer, error);
   else resolveFuture(outer, inner.result());
 }
-
-// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => new ShieldFuture(new Future({ loop })));

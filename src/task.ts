@@ -57,7 +57,7 @@ import {
   isGeneratorFunction,
   isNativeGenerator,
 } from "./_validate.ts";
-import { keepShape } from "./_shapes.ts";
+import { keepShapeOf } from "./_shapes.ts";
 
 /**
  * A generator coroutine: a `function*` body that waits with `yield*` on
@@ -332,6 +332,10 @@ export class Task<T> extends Future<T> {
     this.#link(liveTasksOf(taskLoop));
     if (eagerStart) this.#eagerStart();
     else pushEntry(taskLoop, stepTask, this, NO_ERROR);
+    if (!taskShaped && new.target === Task) {
+      taskShaped = true;
+      keepShapeOf(taskShape);
+    }
   }
 
   /**
@@ -1380,11 +1384,13 @@ export function allTasks(loop: EventLoop = getEventLoop()): Set<Task<unknown>> {
   return tasks;
 }
 
-// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => {
+// The first instance the program makes keeps the class's map alive (see _shapes.ts).
+let taskShaped = false;
+
+/** A dormant task, and its loop's list of live tasks (an object literal, whose map dies with the last list). */
+function taskShape(loop: EventLoop): unknown {
   DORMANT.loop = loop;
   const task = new Task(null as never, DORMANT as TaskOptions);
   DORMANT.loop = undefined;
-  // A loop's list of live tasks is an object literal: its map lives only as long as some list does.
   return [task, liveTasksOf(loop)];
-});
+}

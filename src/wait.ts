@@ -19,7 +19,6 @@ import {
   WAIT_NAME,
 } from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
-import { keepShape } from "./_shapes.ts";
 
 /**
  * {@linkcode wait} returns as soon as any future is done (finished, failed
@@ -404,6 +403,3 @@ function toFutureList<F extends Future<unknown>>(futures: Iterable<F>): F[] {
   for (const future of list) activate(future);
   return list;
 }
-
-// Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape((loop) => new WaitFuture([new Future({ loop })], FIRST, 1));

@@ -1,34 +1,41 @@
 // The package keeps one inert instance of each hot class (src/_shapes.ts) so
 // that V8 keeps their maps, and the optimized code that embeds them, across
-// runs. These tests hold the makers to "inert": a loop of their own that
-// never runs, nothing scheduled, nothing visible to the program.
+// runs. These tests hold the kept instances to "inert": a loop of their own
+// that never runs, nothing scheduled, nothing a program can see.
 import assert from "node:assert/strict";
 import * as asyncio from "../mod.ts";
-import { keepShape } from "../src/_shapes.ts";
+import { keepShapeOf, shapeLoop } from "../src/_shapes.ts";
 import { runVirtual } from "./_helpers.ts";
 
-Deno.test("shapes: a maker registered after the first loop runs at once, on an idle loop of its own", async () => {
-  new asyncio.EventLoop().close(); // the first loop has been made by now in any case
-  let seen: asyncio.EventLoop | null = null;
-  keepShape((loop) => (seen = loop));
-  const loop = seen as asyncio.EventLoop | null;
-  assert.ok(loop instanceof asyncio.EventLoop);
-  assert.equal(loop.isRunning(), false);
-  assert.equal(loop.isClosed(), false);
-  assert.equal(asyncio.allTasks(loop).size, 0, "the dormant task is not registered");
+Deno.test("shapes: they live on an idle loop of their own, with no task", async () => {
   await runVirtual(function* () {
-    assert.notEqual(asyncio.getRunningLoop(), loop);
-    yield* asyncio.sleep(1);
+    yield* asyncio.createTask(function* () {}); // a task, a future: their shapes are kept by now
+    const loop = shapeLoop();
+    assert.notEqual(loop, asyncio.getRunningLoop());
+    assert.equal(loop.isRunning(), false);
+    assert.equal(loop.isClosed(), false);
+    assert.equal(asyncio.allTasks(loop).size, 0, "the kept task is dormant, not registered");
+    let given: asyncio.EventLoop | null = null;
+    assert.equal(keepShapeOf((l) => (given = l)), true);
+    assert.equal(given, loop);
   });
-  assert.equal(asyncio.allTasks(loop).size, 0);
 });
 
-Deno.test("shapes: the kept instances are invisible to a program (no task, no report)", async () => {
+Deno.test("shapes: a program does not see them (its tasks, its reports)", async () => {
   const reports: asyncio.ExceptionContext[] = [];
   await runVirtual(function* () {
     asyncio.getRunningLoop().setExceptionHandler((_loop, context) => reports.push(context));
-    assert.equal(asyncio.allTasks().size, 1, "only main");
-    yield* asyncio.sleep(1);
+    const lock = new asyncio.Lock();
+    yield* lock.acquire();
+    const waiter = asyncio.createTask(function* () {
+      yield* lock.acquire(); // a WaitOp and a task: the first of their kind in a fresh process
+      lock.release();
+    });
+    yield* asyncio.sleep(0);
+    assert.equal(asyncio.allTasks().size, 2, "main and the waiter");
+    lock.release();
+    yield* waiter;
+    yield* asyncio.gather([asyncio.sleep(1), asyncio.waitFor(asyncio.sleep(1), 5)]);
   });
   assert.equal(reports.length, 0);
 });
