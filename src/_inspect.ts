@@ -17,7 +17,14 @@
 import type { EventLoop } from "./event_loop.ts";
 import type { Future } from "./future.ts";
 import { allTasks, Task } from "./task.ts";
-import { awaitedByOf, inspectTask, type TaskSnapshot, timerOf, WAIT_NAME } from "./_internal.ts";
+import {
+  awaitedByOf,
+  inspectTask,
+  kindOf,
+  type TaskSnapshot,
+  timerOf,
+  WAIT_NAME,
+} from "./_internal.ts";
 import { waitOpOf } from "./_wait_op.ts";
 import { followsPromise } from "./_to_future.ts";
 
@@ -259,7 +266,7 @@ export function describeWait(future: Future<unknown>, loop: EventLoop): string {
     return `sleep until ${formatMs(when)} ms (in ${formatMs(when - loop.time())} ms)`;
   }
   if (future instanceof Task) return `task ${future.getName()}`;
-  const named = (future as unknown as Record<symbol, unknown>)[WAIT_NAME];
+  const named = ((kindOf(future) ?? future) as unknown as Record<symbol, unknown>)[WAIT_NAME];
   if (typeof named === "string") return named;
   if (followsPromise(future)) return "a promise (ensureFuture)";
   return String(future);

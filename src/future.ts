@@ -14,6 +14,7 @@ import {
   asyncWaitDone,
   awaitingTask,
   discardAwaitedBy,
+  type FutureKind,
   hooks,
   installFutureInternals,
   noteSuspend,
@@ -58,6 +59,10 @@ const NOT_A_WAIT = 256;
  * tree names as the wait. Costs no field.
  */
 const LABELED = 512;
+/** Flag: a combinator's future, with a FutureKind in `kinds` (see _internal.ts). */
+const HAS_KIND = 1024;
+
+const kinds = new WeakMap<Future<unknown>, FutureKind>();
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -269,6 +274,11 @@ export class Future<T> implements PromiseLike<T> {
    * @throws {TypeError} If `msg` is neither a string nor `undefined`.
    */
   cancel(msg?: string): boolean {
+    if (this.#flags & HAS_KIND) return (kinds.get(this) as FutureKind).cancel(this, msg);
+    return this.#plainCancel(msg);
+  }
+
+  #plainCancel(msg: string | undefined): boolean {
     if (msg !== undefined && typeof msg !== "string") {
       throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
@@ -691,6 +701,12 @@ export class Future<T> implements PromiseLike<T> {
       waitLabelOf: (future) => (future.#flags & LABELED) !== 0 ? future.#value : undefined,
       timerOf: (future) =>
         (future.#flags & OWNS_TIMER) !== 0 ? future.#value as TimerHandle : undefined,
+      setKind: (future, kind) => {
+        kinds.set(future, kind);
+        future.#flags |= HAS_KIND;
+      },
+      kindOf: (future) => (future.#flags & HAS_KIND) !== 0 ? kinds.get(future) : undefined,
+      plainCancel: (future, msg) => future.#plainCancel(msg),
       callbackArgs: (future, fn) => {
         const args: unknown[] = [];
         if (future.#fn0 === fn) args.push(future.#arg0);

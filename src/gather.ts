@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type EventLoop, getEventLoop } from "./event_loop.ts";
+import { getEventLoop } from "./event_loop.ts";
 import { Future } from "./future.ts";
 import type { Awaitable, AwaitedResult } from "./ensure_future.ts";
 import { currentTask } from "./task.ts";
@@ -16,15 +16,16 @@ import {
   cancelledErrorOf,
   discardAwaitedBy,
   failFuture,
+  type FutureKind,
   hasCallback,
   pendingCancelMessage,
   resolveFuture,
+  setKind,
   WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { checkOptions, describe, isGenerator } from "./_validate.ts";
-import { keepShapeOf } from "./_shapes.ts";
 
 /** Options for {@linkcode gather}. */
 export interface GatherOptions {
@@ -56,13 +57,13 @@ export type GatherSettledResult<A extends readonly unknown[]> = {
   -readonly [K in keyof A]: AwaitedResult<A[K]> | Error;
 };
 
-// The first instance the program makes keeps the class's map alive (see _shapes.ts).
-let gatherShaped = false;
-
 /**
- * The future gather returns: cancelling it cancels every child not yet done.
+ * The kind of the future gather returns (a plain Future, see FutureKind):
+ * cancelling it cancels every child not yet done. It is also the argument
+ * of the children's callbacks.
  */
-class GatheringFuture<T> extends Future<T> {
+class Gathering implements FutureKind {
+  readonly future: Future<unknown[]>;
   children: Future<unknown>[];
   returnExceptions: boolean;
   /** Distinct children (an awaitable listed twice is one child). */
@@ -72,14 +73,10 @@ class GatheringFuture<T> extends Future<T> {
   /** The task that called gather(), recorded as awaiting each child (the call graph). */
   caller: Future<unknown> | null = null;
 
-  constructor(children: Future<unknown>[], returnExceptions: boolean, loop: EventLoop) {
-    super({ loop });
+  constructor(future: Future<unknown[]>, children: Future<unknown>[], returnExceptions: boolean) {
+    this.future = future;
     this.children = children;
     this.returnExceptions = returnExceptions;
-    if (!gatherShaped) {
-      gatherShaped = true;
-      keepShapeOf((shapeLoop) => new GatheringFuture([], false, shapeLoop));
-    }
   }
 
   /** The task tree's name for a wait on it. */
@@ -87,8 +84,8 @@ class GatheringFuture<T> extends Future<T> {
     return `gather() of ${this.count - this.finished} pending`;
   }
 
-  override cancel(msg?: string): boolean {
-    if (this.done()) return false;
+  cancel(outer: Future<unknown>, msg: string | undefined): boolean {
+    if (outer.done()) return false;
     let cancelled = false;
     for (const child of this.children) {
       if (child.cancel(msg)) cancelled = true;
@@ -229,11 +226,13 @@ export function gather(
   const first = items[0];
   const loop = first instanceof Future ? first.getLoop() : getEventLoop();
   const children = new Array<Future<unknown>>(items.length);
-  const outer = new GatheringFuture<unknown[]>(children, returnExceptions, loop);
+  const outer = new Future<unknown[]>({ loop });
+  const gathering = new Gathering(outer, children, returnExceptions);
+  setKind(outer, gathering);
   // The call graph shows each child awaited by the caller (Python 3.14's gather).
   const me = currentTask();
   const caller = me !== null && me.getLoop() === loop ? me : null;
-  outer.caller = caller;
+  gathering.caller = caller;
   // An awaitable listed twice is one child (Python's arg_to_fut). Pending
   // futures are recognised by the callback already registered; the rare
   // other cases use a map made on demand (no hashing on the common path).
@@ -258,8 +257,8 @@ export function gather(
           doneSet?.add(child);
           count++;
         }
-      } else if (!hasCallback(child, childDone, outer)) {
-        addCallback(child, childDone, outer);
+      } else if (!hasCallback(child, childDone, gathering)) {
+        addCallback(child, childDone, gathering);
         if (caller !== null) addAwaitedBy(child, caller);
         count++;
       }
@@ -271,7 +270,7 @@ export function gather(
         wrapped.set(item, made);
         if (made.done()) done.push(made);
         else {
-          addCallback(made, childDone, outer);
+          addCallback(made, childDone, gathering);
           if (caller !== null) addAwaitedBy(made, caller);
         }
         count++;
@@ -280,22 +279,23 @@ export function gather(
     }
     children[i] = child;
   }
-  outer.count = count;
+  gathering.count = count;
   // Children already done are counted now, so a gather of done futures
   // completes at once (Python 3.12+).
-  for (const child of done) childDone(outer, child);
+  for (const child of done) childDone(gathering, child);
   return outer;
 }
 
-function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): void {
-  outer.finished++;
-  if (outer.caller !== null) discardAwaitedBy(child, outer.caller);
+function childDone(gathering: Gathering, child: Future<unknown>): void {
+  const outer = gathering.future;
+  gathering.finished++;
+  if (gathering.caller !== null) discardAwaitedBy(child, gathering.caller);
   if (outer.done()) {
     // Mark the exception retrieved: the gather already reported its outcome.
     if (!child.cancelled()) child.exception();
     return;
   }
-  if (!outer.returnExceptions) {
+  if (!gathering.returnExceptions) {
     if (child.cancelled()) {
       failFuture(outer, cancelledErrorOf(child));
       return;
@@ -306,8 +306,8 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
       return;
     }
   }
-  if (outer.finished < outer.count) return;
-  const children = outer.children;
+  if (gathering.finished < gathering.count) return;
+  const children = gathering.children;
   const results = new Array<unknown>(children.length);
   for (let i = 0; i < children.length; i++) {
     const c = children[i];
@@ -318,7 +318,7 @@ function childDone(outer: GatheringFuture<unknown[]>, child: Future<unknown>): v
       results[i] = error === undefined ? c.result() : error;
     }
   }
-  if (outer.cancelRequested) {
+  if (gathering.cancelRequested) {
     // Cancelled while children finished: the gather ends in cancellation
     // anyway, with the last child's _make_cancelled_error() (as Python does).
     const last = children[children.length - 1];

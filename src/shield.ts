@@ -14,22 +14,25 @@ import {
   cancelFuture,
   discardAwaitedBy,
   failFuture,
+  type FutureKind,
+  plainCancel,
   removeCallback,
   resolveFuture,
+  setKind,
   WAIT_NAME,
 } from "./_internal.ts";
 import { toFuture } from "./_to_future.ts";
 
 /**
- * The future shield() returns: it follows the inner future, and cancelling
- * it detaches it from the inner future at once (synchronously, so no
- * completion of the inner one can slip in between and be swallowed).
+ * The kind of the future shield() returns (a plain Future, see FutureKind):
+ * it follows the inner future, and cancelling it detaches it from the inner
+ * future at once (synchronously, so no completion of the inner one can slip
+ * in between and be swallowed).
  */
-class ShieldFuture<T> extends Future<T> {
-  inner: Future<T>;
+class Shield implements FutureKind {
+  inner: Future<unknown>;
 
-  constructor(inner: Future<T>) {
-    super({ loop: inner.getLoop() });
+  constructor(inner: Future<unknown>) {
     this.inner = inner;
   }
 
@@ -38,9 +41,9 @@ class ShieldFuture<T> extends Future<T> {
     return `shield() of ${this.inner}`;
   }
 
-  override cancel(msg?: string): boolean {
-    if (!super.cancel(msg)) return false;
-    removeCallback(this.inner, innerDone, this);
+  cancel(outer: Future<unknown>, msg: string | undefined): boolean {
+    if (!plainCancel(outer, msg)) return false;
+    removeCallback(this.inner, innerDone, outer);
     return true;
   }
 }
@@ -122,7 +125,8 @@ class ShieldFuture<T> extends Future<T> {
 export function shield<T>(aw: Awaitable<T>): Future<T> {
   const inner = toFuture(getEventLoop(), aw, "shield()", "aw") as Future<T>;
   if (inner.done()) return inner;
-  const outer = new ShieldFuture(inner);
+  const outer = new Future<T>({ loop: inner.getLoop() });
+  setKind(outer, new Shield(inner));
   addCallback(inner, innerDone, outer);
   // The call graph shows the inner future awaited by the caller (Python 3.14),
   // until it is done, even if the caller stops waiting for the shield.
@@ -138,7 +142,7 @@ function clearAwaitedBy(caller: Future<unknown>, inner: Future<unknown>): void {
   discardAwaitedBy(inner, caller);
 }
 
-function innerDone(outer: ShieldFuture<unknown>, inner: Future<unknown>): void {
+function innerDone(outer: Future<unknown>, inner: Future<unknown>): void {
   // Cancelled in the meantime: leave the inner outcome untouched, so that an
   // exception nobody retrieves is still reported.
   if (outer.done()) return;
