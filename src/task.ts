@@ -15,6 +15,7 @@ import {
   cancelFuture,
   cancelFutureAs,
   cancelFutureWith,
+  kindOf,
   cancelledErrorOf,
   DORMANT,
   failFuture,
@@ -1114,7 +1115,11 @@ function cancelWait(
   reason: CancelledError | null,
 ): boolean {
   if (wait.done()) return false;
-  if (reason !== null && wait.constructor === Future) return cancelFutureAs(wait, reason);
+  // A plain future takes the very error; a combinator's (a Task subclass or
+  // a FutureKind) cancels its own way.
+  if (reason !== null && wait.constructor === Future && kindOf(wait) === undefined) {
+    return cancelFutureAs(wait, reason);
+  }
   return wait.cancel(msg);
 }
 

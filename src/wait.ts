@@ -13,9 +13,12 @@ import {
   addAwaitedBy,
   addCallback,
   discardAwaitedBy,
+  type FutureKind,
+  plainCancel,
   pushEntry,
   removeCallback,
   resolveFuture,
+  setKind,
   WAIT_NAME,
 } from "./_internal.ts";
 import { checkOptions, checkTime, describe, isGenerator } from "./_validate.ts";
@@ -137,11 +140,13 @@ const FIRST = 1;
 const EXCEPTION = 2;
 
 /**
- * The future wait() returns. Cancelling it (which is what happens when the
- * task waiting on it is cancelled) only detaches it: the futures it watches
- * are left alone, as in Python.
+ * The kind of the future wait() returns (a plain Future, see FutureKind), and
+ * the argument of its callbacks. Cancelling the future (which is what happens
+ * when the task waiting on it is cancelled) only detaches it: the futures it
+ * watches are left alone, as in Python.
  */
-class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
+class Waiting<F extends Future<unknown>> implements FutureKind {
+  readonly future: Future<WaitResult<F>>;
   futures: F[];
   mode: number;
   /** How many of `futures` have not completed yet (as seen by the callbacks). */
@@ -153,7 +158,8 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
   caller: Future<unknown> | null = null;
 
   constructor(futures: F[], mode: number, left: number) {
-    super({ loop: futures[0].getLoop() });
+    this.future = new Future<WaitResult<F>>({ loop: futures[0].getLoop() });
+    setKind(this.future, this);
     this.futures = futures;
     this.mode = mode;
     this.left = left;
@@ -164,12 +170,12 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
     return `wait() of ${this.left} pending`;
   }
 
-  override cancel(msg?: string): boolean {
+  cancel(outer: Future<unknown>, msg: string | undefined): boolean {
     // Triggered, the wait is over: in Python its waiter is done and the
     // waiting task's step is scheduled, so a cancellation of that task
     // arrives at that step (the task's cancel sees false and defers it).
     if (this.triggered) return false;
-    if (!super.cancel(msg)) return false;
+    if (!plainCancel(outer, msg)) return false;
     this.detach();
     return true;
   }
@@ -195,7 +201,7 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
   trigger(): void {
     this.triggered = true;
     this.detach();
-    pushEntry(this.getLoop(), settle, this, undefined);
+    pushEntry(this.future.getLoop(), settle, this, undefined);
   }
 
   /** Sorts the futures and resolves; `inline` wakes the waiting task now (see settle()). */
@@ -203,7 +209,7 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
     const done = new Set<F>();
     const pending = new Set<F>();
     for (const future of this.futures) (future.done() ? done : pending).add(future);
-    resolveFuture(this, { done, pending }, inline);
+    resolveFuture(this.future, { done, pending }, inline);
   }
 }
 
@@ -212,8 +218,8 @@ class WaitFuture<F extends Future<unknown>> extends Future<WaitResult<F>> {
  * awaiting task: the waiter resumes right here (inline), in the same
  * iteration as in Python.
  */
-function settle(outer: WaitFuture<Future<unknown>>): void {
-  if (!outer.done()) outer.settle(true);
+function settle(waiting: Waiting<Future<unknown>>): void {
+  if (!waiting.future.done()) waiting.settle(true);
 }
 
 /**
@@ -307,37 +313,38 @@ export function wait<F extends Future<unknown>>(
     if (returnWhen !== undefined) mode = parseReturnWhen(returnWhen);
   }
   const list = toFutureList(futures);
-  const outer = new WaitFuture(list, mode, list.length);
+  const waiting = new Waiting(list, mode, list.length);
+  const outer = waiting.future;
   const loop = outer.getLoop();
   // A future already done counts in the next iteration, as Python's
   // add_done_callback schedules its callback with call_soon: even when the
   // condition already holds, the waiting task resumes two iterations later.
-  for (const future of list) if (future.done()) pushEntry(loop, onCompletion, outer, future);
+  for (const future of list) if (future.done()) pushEntry(loop, onCompletion, waiting, future);
   // The call graph shows the futures awaited by the caller (Python 3.14's _wait).
   const caller = currentTask();
-  if (caller !== null && caller.getLoop() !== outer.getLoop()) outer.caller = null;
-  else outer.caller = caller;
+  if (caller !== null && caller.getLoop() !== outer.getLoop()) waiting.caller = null;
+  else waiting.caller = caller;
   for (const future of list) {
     if (!future.done()) {
-      addCallback(future, onCompletion, outer);
-      if (outer.caller !== null) addAwaitedBy(future, outer.caller);
+      addCallback(future, onCompletion, waiting);
+      if (waiting.caller !== null) addAwaitedBy(future, waiting.caller);
     }
   }
   if (timeout !== null) {
-    outer.timer = loop.callLater(timeout, onTimeout, outer);
+    waiting.timer = loop.callLater(timeout, onTimeout, waiting);
   }
   return outer;
 }
 
-function onCompletion(outer: WaitFuture<Future<unknown>>, future: Future<unknown>): void {
-  if (outer.triggered || outer.done()) return;
-  outer.left--;
-  if (outer.left <= 0 || triggers(outer.mode, future)) outer.trigger();
+function onCompletion(waiting: Waiting<Future<unknown>>, future: Future<unknown>): void {
+  if (waiting.triggered || waiting.future.done()) return;
+  waiting.left--;
+  if (waiting.left <= 0 || triggers(waiting.mode, future)) waiting.trigger();
 }
 
-function onTimeout(outer: WaitFuture<Future<unknown>>): void {
-  outer.timer = null;
-  if (!outer.triggered && !outer.done()) outer.trigger();
+function onTimeout(waiting: Waiting<Future<unknown>>): void {
+  waiting.timer = null;
+  if (!waiting.triggered && !waiting.future.done()) waiting.trigger();
 }
 
 /** Whether a done future meets the condition on its own (FIRST_COMPLETED or a failure). */
