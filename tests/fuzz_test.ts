@@ -17,7 +17,7 @@ import { countSteps, finalize, kindsOf, scenarioArbitrary, STEP_KINDS } from "./
 Deno.test("fuzz regressions: each fixed scenario prints the trace CPython printed", async (t) => {
   for (const regression of REGRESSIONS) {
     await t.step(regression.name, async () => {
-      const ours = await runScenario(regression.scenario);
+      const ours = await runScenario(regression.scenario, { style: regression.style });
       assert.deepEqual(ours.violations, []);
       if (firstDifference(regression.expected, ours.trace) !== -1) {
         assert.fail(

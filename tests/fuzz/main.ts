@@ -423,6 +423,8 @@ export interface Regression {
   scenario: Scenario;
   expected: string[];
   actual?: string[];
+  /** The coroutine style it was found in, when not generator tasks. */
+  style?: Style;
 }
 
 async function replay(args: Args, python: Python | null): Promise<number> {
@@ -461,6 +463,7 @@ async function replay(args: Args, python: Python | null): Promise<number> {
       scenario,
       expected,
       ...(pending ? { actual: ours.trace } : {}),
+      ...(args.style === "async" ? { style: args.style } : {}),
     };
     const out = `${REGRESSIONS}/${args.record}${pending ? ".pending" : ""}.json`;
     await Deno.writeTextFile(out, JSON.stringify(regression, null, 1) + "\n");
@@ -485,7 +488,7 @@ async function checkPending(python: Python | null): Promise<number> {
         await worker.close();
       }
     }
-    const ours = await runScenario(regression.scenario);
+    const ours = await runScenario(regression.scenario, { style: regression.style });
     const same = firstDifference(expected, ours.trace) === -1;
     if (same) fixed++;
     console.log(`${same ? "now passes" : "still differs"}: ${entry.name}`);

@@ -18,6 +18,7 @@ import boundedReleaseInFlight from "./bounded-release-while-permit-in-flight.jso
 import cancelDoneFailedTask from "./cancel-done-failed-task.json" with { type: "json" };
 import cancelMessageOnce from "./cancel-message-once.json" with { type: "json" };
 import gatherCancelMessage from "./gather-cancel-message.json" with { type: "json" };
+import gatherCancelMessageAsync from "./gather-cancel-message-async.json" with { type: "json" };
 import gatherCancelledChildMessage from "./gather-cancelled-child-message.json" with {
   type: "json",
 };
@@ -45,6 +46,7 @@ export const REGRESSIONS: Regression[] = [
   cancelDoneFailedTask,
   cancelMessageOnce,
   gatherCancelMessage,
+  gatherCancelMessageAsync,
   gatherCancelledChildMessage,
   mixed1,
   mixed2,
