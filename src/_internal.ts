@@ -250,11 +250,23 @@ export interface FutureKind {
   cancel(future: Future<unknown>, msg: string | undefined): boolean;
   /** The task tree's name for a wait on the future. */
   readonly [WAIT_NAME]?: string;
+  /** Replaces `Future[Symbol.iterator]()` (a plain future is its own iterator). */
+  iterator?(future: Future<unknown>): Iterator<Future<unknown>, unknown, unknown>;
+  /** Replaces `Future.then()`; `promiseOf(future).then(...)` is the plain one. */
+  then?(
+    future: Future<unknown>,
+    onfulfilled: ((value: unknown) => unknown) | null | undefined,
+    onrejected: ((reason: unknown) => unknown) | null | undefined,
+  ): Promise<unknown>;
 }
 
-/** Gives `future` (pending, plain, made by the package) its kind. */
-export let setKind: (future: Future<unknown>, kind: FutureKind) => void;
-/** The kind of `future`, or undefined for a plain one. */
+/**
+ * Gives `future` (pending, plain, just made by the package) its kind, kept
+ * while it is pending. `quietWhenDone`: once done, `cancel()` returns false
+ * without marking its exception retrieved (CPython's _GatheringFuture).
+ */
+export let setKind: (future: Future<unknown>, kind: FutureKind, quietWhenDone?: boolean) => void;
+/** The kind of a pending `future`, or undefined (a plain one, or done). */
 export let kindOf: (future: Future<unknown>) => FutureKind | undefined;
 /** `Future.prototype.cancel` as a plain future does it. */
 export let plainCancel: (future: Future<unknown>, msg: string | undefined) => boolean;

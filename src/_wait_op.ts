@@ -52,11 +52,16 @@ import {
   cancelFutureWith,
   driveCoroutine,
   failFuture,
+  type FutureKind,
   isSuspend,
+  kindOf,
   labelWait,
   noteSuspend,
+  plainCancel,
+  promiseOf,
   removeCallback,
   resolveFuture,
+  setKind,
   silence,
   SUSPEND,
   SUSPEND_SITES,
@@ -90,42 +95,46 @@ const NO_ERROR: unique symbol = Symbol("no error");
 const FUTURE_MODE = 0;
 const COROUTINE_MODE = 1;
 
-// Assigned in WaitOp's static block, where the #private state is reachable.
+// Assigned in Op's static block.
 // deno-lint-ignore no-explicit-any
-let advance: (op: WaitOp<any>, error: unknown) => void;
+let advance: (op: Op<any>, error: unknown) => void;
 // deno-lint-ignore no-explicit-any
-let onWoken: (op: WaitOp<any>, waiter: Future<unknown>) => void;
+let onWoken: (op: Op<any>, waiter: Future<unknown>) => void;
 // deno-lint-ignore no-explicit-any
-let resumeInTask: (op: WaitOp<any>, error: unknown) => IteratorResult<unknown, any>;
+let resumeInTask: (op: Op<any>, error: unknown) => IteratorResult<unknown, any>;
 // deno-lint-ignore no-explicit-any
-let requestCancel: (op: WaitOp<any>, error: CancelledError) => void;
+let requestCancel: (op: Op<any>, error: CancelledError) => void;
 // deno-lint-ignore no-explicit-any
-let settle: (op: WaitOp<any>, ok: boolean, value: unknown) => void;
+let settle: (op: Op<any>, ok: boolean, value: unknown) => void;
 // deno-lint-ignore no-explicit-any
-let listen: (op: WaitOp<any>, signal: AbortSignal) => void;
+let listen: (op: Op<any>, signal: AbortSignal) => void;
 // deno-lint-ignore no-explicit-any
-let handBack: (op: WaitOp<any>) => void;
+let handBack: (op: Op<any>) => void;
 
 // The first instance the program makes keeps the class's map alive (see _shapes.ts).
-let waitOpShaped = false;
+let opShaped = false;
 
 /**
- * The future returned by a blocking operation that could not complete at
- * once. See the module doc for the two modes.
+ * A blocking operation that could not complete at once, and the kind of the
+ * plain Future it returns (see FutureKind in _internal.ts; not a Future
+ * subclass, so that Future's methods keep meeting few hidden classes). See
+ * the module doc for the two modes.
  *
- * State: `#body` is the suspended body (null once settled); `#waiter` is
- * the future the body waits on (its internal callback `onWoken` registered
- * in future mode only).
+ * State: `body` is the suspended body (null once settled); `waiter` is the
+ * future the body waits on (its internal callback `onWoken` registered in
+ * future mode only).
  */
-class WaitOp<T> extends Future<T> {
-  #body: Body<T> | null;
-  #waiter: Future<unknown> | null = null;
-  #mode = FUTURE_MODE;
+class Op<T> implements FutureKind {
+  /** The operation's future, what the caller waits on. */
+  readonly future: Future<T>;
+  body: Body<T> | null;
+  waiter: Future<unknown> | null = null;
+  mode = FUTURE_MODE;
   /** The body is executing (a cancel from inside it is deferred). */
-  #running = false;
+  running = false;
   /** A cancellation to deliver at the next resumption. */
-  #pendingCancel: CancelledError | null = null;
-  #listener: AbortListener | null = null;
+  pendingCancel: CancelledError | null = null;
+  listener: AbortListener | null = null;
   /** The operation, as the task tree names it ("Lock.acquire()"). */
   readonly what: string;
   /** The primitive or queue it waits on. */
@@ -134,14 +143,15 @@ class WaitOp<T> extends Future<T> {
   constructor(body: Body<T>, loop: EventLoop, what: string, owner: object) {
     // The package's trusted-loop path: no options object, no second check.
     TRUSTED_LOOP.loop = loop;
-    super(TRUSTED_LOOP);
+    this.future = new Future<T>(TRUSTED_LOOP as never);
     TRUSTED_LOOP.loop = undefined;
-    this.#body = body;
+    setKind(this.future, this);
+    this.body = body;
     this.what = what;
     this.owner = owner;
-    if (!waitOpShaped) {
-      waitOpShaped = true;
-      keepShapeOf((loop) => new WaitOp(null as never, loop, what, loop));
+    if (!opShaped) {
+      opShaped = true;
+      keepShapeOf((loop) => new Op(null as never, loop, what, loop));
     }
   }
 
@@ -151,8 +161,8 @@ class WaitOp<T> extends Future<T> {
    * task's next step in coroutine mode). Usually the future is cancelled
    * when this returns; `Condition.wait()` first re-acquires its lock.
    */
-  override cancel(msg?: string): boolean {
-    if (this.done()) return super.cancel(msg); // false; also marks a failure as seen
+  cancel(future: Future<unknown>, msg: string | undefined): boolean {
+    if (future.done()) return plainCancel(future, msg); // false; also marks a failure as seen
     if (msg !== undefined && typeof msg !== "string") {
       throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
@@ -161,19 +171,19 @@ class WaitOp<T> extends Future<T> {
   }
 
   /** Lets a generator task drive the operation itself (coroutine mode); see the module doc. */
-  override [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
-    const waiter = this.#waiter;
+  iterator(future: Future<unknown>): Iterator<Future<unknown>, unknown, unknown> {
+    const waiter = this.waiter;
     if (
-      this.#mode === FUTURE_MODE && this.#body !== null && !this.#running && waiter !== null &&
-      !waiter.done() && this.#pendingCancel === null
+      this.mode === FUTURE_MODE && this.body !== null && !this.running && waiter !== null &&
+      !waiter.done() && this.pendingCancel === null
     ) {
       removeCallback(waiter, onWoken, this);
-      this.#mode = COROUTINE_MODE;
+      this.mode = COROUTINE_MODE;
       return new OpIterator(this);
     }
     // Done, already driven by another task, or woken already (its resumption
     // is queued): wait on the operation future like on any other.
-    return super[Symbol.iterator]();
+    return future as unknown as Iterator<Future<unknown>, unknown, unknown>;
   }
 
   /**
@@ -182,114 +192,114 @@ class WaitOp<T> extends Future<T> {
    * task's context, so it waits on the waiter itself and the code after the
    * body's `yield* w` runs in the task's own step, as in CPython.
    */
-  override then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    // deno-lint-ignore no-explicit-any
-    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    if (this.#mode === FUTURE_MODE && !this.done()) {
+  then(
+    future: Future<unknown>,
+    onfulfilled: ((value: unknown) => unknown) | null | undefined,
+    onrejected: ((reason: unknown) => unknown) | null | undefined,
+  ): Promise<unknown> {
+    if (this.mode === FUTURE_MODE && !future.done()) {
       const task = awaitingTask();
-      if (task !== null && task.getLoop() === this.getLoop()) {
-        const iterator = this[Symbol.iterator]();
+      if (task !== null && task.getLoop() === future.getLoop()) {
+        const iterator = this.iterator(future);
         if (iterator instanceof OpIterator) {
           return driveCoroutine(iterator).then(onfulfilled, onrejected);
         }
       }
     }
-    return super.then(onfulfilled, onrejected);
+    return promiseOf(future, null as never).then(onfulfilled, onrejected); // null: the plain outcome
   }
 
   static {
     advance = (op, error) => {
-      const body = op.#body as Body<unknown>;
+      const body = op.body as Body<unknown>;
       let result: IteratorResult<unknown, unknown>;
-      op.#running = true;
+      op.running = true;
       try {
         result = error === NO_ERROR ? body.next() : body.throw(error);
       } catch (thrown) {
-        op.#running = false;
+        op.running = false;
         settle(op, false, thrown);
         return;
       }
-      op.#running = false;
+      op.running = false;
       if (result.done) {
         settle(op, true, result.value);
         return;
       }
       const waiter = takeSuspended(result);
-      op.#waiter = waiter;
+      op.waiter = waiter;
       addCallback(waiter, onWoken, op);
-      const pending = op.#pendingCancel;
+      const pending = op.pendingCancel;
       if (pending !== null) {
-        op.#pendingCancel = null;
+        op.pendingCancel = null;
         requestCancel(op, pending);
       }
     };
 
     onWoken = (op, waiter) => {
       // Stale after a take-over or a synchronous cancel: the body moved on.
-      if (op.#waiter !== waiter || op.#mode !== FUTURE_MODE || op.#body === null) return;
-      op.#waiter = null;
+      if (op.waiter !== waiter || op.mode !== FUTURE_MODE || op.body === null) return;
+      op.waiter = null;
       advance(op, NO_ERROR);
     };
 
     resumeInTask = (op, error) => {
-      const body = op.#body;
+      const body = op.body;
       if (body === null) {
         // Settled meanwhile by someone else's cancel while the task was queued.
-        return { done: true, value: op.result() };
+        return { done: true, value: op.future.result() };
       }
-      const pending = op.#pendingCancel;
+      const pending = op.pendingCancel;
       if (pending !== null && error === NO_ERROR) {
-        op.#pendingCancel = null;
+        op.pendingCancel = null;
         error = pending;
       }
       let result: IteratorResult<unknown, unknown>;
-      op.#running = true;
+      op.running = true;
       try {
         result = error === NO_ERROR ? body.next() : body.throw(error);
       } catch (thrown) {
-        op.#running = false;
+        op.running = false;
         settle(op, false, thrown);
         // The task receives the error here, so the future's copy is not "unretrieved".
-        silence(op);
+        silence(op.future);
         throw thrown;
       }
-      op.#running = false;
+      op.running = false;
       if (result.done) {
         settle(op, true, result.value);
         return result;
       }
       // Pass the shared SUSPEND result through untouched: the task reads it.
       const waiter = SUSPEND.value as Future<unknown>;
-      op.#waiter = waiter;
+      op.waiter = waiter;
       // The task waits on the waiter itself: it names the operation (task tree).
       labelWait(waiter, op);
       if (SUSPEND_SITES.on) noteSuspend();
-      const again = op.#pendingCancel;
+      const again = op.pendingCancel;
       if (again !== null && !waiter.done()) {
-        op.#pendingCancel = null;
+        op.pendingCancel = null;
         cancelFutureWith(waiter, again);
       }
       return result;
     };
 
     requestCancel = (op, error) => {
-      if (op.#body === null) return;
-      if (op.#running) {
+      if (op.body === null) return;
+      if (op.running) {
         // Called from inside the body (a predicate, a callback): deliver it
         // when the body next waits or resumes.
-        op.#pendingCancel = error;
+        op.pendingCancel = error;
         return;
       }
-      const waiter = op.#waiter;
-      if (op.#mode === COROUTINE_MODE) {
+      const waiter = op.waiter;
+      if (op.mode === COROUTINE_MODE) {
         // The task drives the body: cancel what it waits on, as task.cancel() would.
         if (waiter !== null && !waiter.done()) cancelFutureWith(waiter, error);
-        else if (waiter === null || !waiter.cancelled()) op.#pendingCancel = error;
+        else if (waiter === null || !waiter.cancelled()) op.pendingCancel = error;
         return;
       }
-      op.#waiter = null;
+      op.waiter = null;
       if (waiter !== null && !waiter.done()) {
         removeCallback(waiter, onWoken, op);
         cancelFutureWith(waiter, error);
@@ -303,24 +313,24 @@ class WaitOp<T> extends Future<T> {
     };
 
     settle = (op, ok, value) => {
-      op.#body = null;
-      op.#waiter = null;
-      op.#pendingCancel = null;
-      const listener = op.#listener;
+      op.body = null;
+      op.waiter = null;
+      op.pendingCancel = null;
+      const listener = op.listener;
       if (listener !== null) {
-        op.#listener = null;
+        op.listener = null;
         listener.signal.removeEventListener("abort", listener);
       }
-      if (ok) resolveFuture(op, value);
-      else if (value instanceof CancelledError) cancelFutureWith(op, value);
-      else failFuture(op, value);
+      if (ok) resolveFuture(op.future, value);
+      else if (value instanceof CancelledError) cancelFutureWith(op.future, value);
+      else failFuture(op.future, value);
     };
 
     handBack = (op) => {
       // Coroutine mode without a task any more: future mode drives the rest.
-      op.#mode = FUTURE_MODE;
-      const waiter = op.#waiter;
-      if (op.#body === null || waiter === null) return;
+      op.mode = FUTURE_MODE;
+      const waiter = op.waiter;
+      if (op.body === null || waiter === null) return;
       SUSPEND.value = undefined;
       if (waiter.done()) advance(op, NO_ERROR);
       else addCallback(waiter, onWoken, op);
@@ -328,7 +338,7 @@ class WaitOp<T> extends Future<T> {
 
     listen = (op, signal) => {
       const listener = new AbortListener(op, signal);
-      op.#listener = listener;
+      op.listener = listener;
       signal.addEventListener("abort", listener, { once: true });
     };
   }
@@ -347,9 +357,9 @@ function takeSuspended(result: IteratorResult<unknown, unknown>): Future<unknown
 
 /** What a generator task iterates in coroutine mode: the body, run in the task's steps. */
 class OpIterator<T> implements Iterator<Future<unknown>, T, unknown> {
-  #op: WaitOp<T>;
+  #op: Op<T>;
 
-  constructor(op: WaitOp<T>) {
+  constructor(op: Op<T>) {
     this.#op = op;
   }
 
@@ -367,13 +377,13 @@ class OpIterator<T> implements Iterator<Future<unknown>, T, unknown> {
     // no wake-up is lost. A cleanup that must wait (Condition re-acquiring
     // its lock) goes on in future mode.
     const op = this.#op;
-    if (!op.done()) {
+    if (!op.future.done()) {
       try {
         resumeInTask(op, new CancelledError("operation abandoned"));
       } catch {
         // The cleanup rethrows the cancellation; the caller asked to stop.
       }
-      if (!op.done()) handBack(op);
+      if (!op.future.done()) handBack(op);
     }
     return { done: true, value: value as T };
   }
@@ -385,16 +395,16 @@ class OpIterator<T> implements Iterator<Future<unknown>, T, unknown> {
 
 /** One object serves as the abort listener; no closure per operation. */
 class AbortListener {
-  op: WaitOp<unknown>;
+  op: Op<unknown>;
   signal: AbortSignal;
 
-  constructor(op: WaitOp<unknown>, signal: AbortSignal) {
+  constructor(op: Op<unknown>, signal: AbortSignal) {
     this.op = op;
     this.signal = signal;
   }
 
   handleEvent(): void {
-    if (!this.op.done()) requestCancel(this.op, abortError(this.signal));
+    if (!this.op.future.done()) requestCancel(this.op, abortError(this.signal));
   }
 }
 
@@ -409,17 +419,18 @@ export function startOp<T>(
   what: string,
   owner: object,
 ): Future<T> {
-  const op = new WaitOp<T>(body, loop, what, owner);
+  const op = new Op<T>(body, loop, what, owner);
   advance(op, NO_ERROR);
-  if (signal !== undefined && !op.done()) listen(op, signal);
-  return op;
+  if (signal !== undefined && !op.future.done()) listen(op, signal);
+  return op.future;
 }
 
 // ------------------------------------------------------------ completed futures
 
-/** The operation and primitive a wait future stands for (a WaitOp, or a waiter labelled with one), else null. */
+/** The operation and primitive a wait future stands for (an operation's future, or a waiter labelled with one), else null. */
 export function waitOpOf(future: Future<unknown>): { what: string; owner: object } | null {
-  if (future instanceof WaitOp) return future;
+  const kind = kindOf(future);
+  if (kind instanceof Op) return kind;
   const label = waitLabelOf(future) as { what?: unknown; owner?: unknown } | undefined;
   return label !== undefined && typeof label.what === "string"
     ? label as { what: string; owner: object }

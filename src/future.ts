@@ -59,10 +59,15 @@ const NOT_A_WAIT = 256;
  * tree names as the wait. Costs no field.
  */
 const LABELED = 512;
-/** Flag: a combinator's future, with a FutureKind in `kinds` (see _internal.ts). */
+/**
+ * Flag: a combinator's future (see FutureKind in _internal.ts); while it is
+ * pending, #value holds the kind. Costs no field and no map entry.
+ */
 const HAS_KIND = 1024;
-
-const kinds = new WeakMap<Future<unknown>, FutureKind>();
+/** Flag: with HAS_KIND, `cancel()` once done returns false and leaves the exception unretrieved (gather). */
+const QUIET_WHEN_DONE = 2048;
+/** A pending future with a kind. */
+const KIND_PENDING = HAS_KIND | PENDING;
 
 // deno-lint-ignore no-explicit-any
 type InternalCallback = (arg: any, future: Future<any>) => void;
@@ -274,7 +279,13 @@ export class Future<T> implements PromiseLike<T> {
    * @throws {TypeError} If `msg` is neither a string nor `undefined`.
    */
   cancel(msg?: string): boolean {
-    if (this.#flags & HAS_KIND) return (kinds.get(this) as FutureKind).cancel(this, msg);
+    const flags = this.#flags;
+    if (flags & HAS_KIND) {
+      if ((flags & (HAS_KIND | STATE)) === KIND_PENDING) {
+        return (this.#value as FutureKind).cancel(this, msg);
+      }
+      if (flags & QUIET_WHEN_DONE) return false;
+    }
     return this.#plainCancel(msg);
   }
 
@@ -338,6 +349,16 @@ export class Future<T> implements PromiseLike<T> {
     // deno-lint-ignore no-explicit-any
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    if ((this.#flags & (HAS_KIND | STATE)) === KIND_PENDING) {
+      const kind = this.#value as FutureKind;
+      if (kind.then !== undefined) {
+        return kind.then(
+          this,
+          onfulfilled as (value: unknown) => unknown,
+          onrejected,
+        ) as Promise<R1 | R2>;
+      }
+    }
     return this.#asPromise().then(onfulfilled, onrejected);
   }
 
@@ -370,6 +391,12 @@ export class Future<T> implements PromiseLike<T> {
    * @returns An iterator that yields the future once while it is pending.
    */
   [Symbol.iterator](): Iterator<Future<unknown>, T, unknown> {
+    if ((this.#flags & (HAS_KIND | STATE)) === KIND_PENDING) {
+      const kind = this.#value as FutureKind;
+      if (kind.iterator !== undefined) {
+        return kind.iterator(this) as Iterator<Future<unknown>, T, unknown>;
+      }
+    }
     // The future is its own iterator (see `next`/`throw` below the class):
     // waiting allocates nothing.
     return this as unknown as Iterator<Future<unknown>, T, unknown>;
@@ -701,11 +728,14 @@ export class Future<T> implements PromiseLike<T> {
       waitLabelOf: (future) => (future.#flags & LABELED) !== 0 ? future.#value : undefined,
       timerOf: (future) =>
         (future.#flags & OWNS_TIMER) !== 0 ? future.#value as TimerHandle : undefined,
-      setKind: (future, kind) => {
-        kinds.set(future, kind);
-        future.#flags |= HAS_KIND;
+      setKind: (future, kind, quietWhenDone = false) => {
+        future.#value = kind;
+        future.#flags |= quietWhenDone ? HAS_KIND | QUIET_WHEN_DONE : HAS_KIND;
       },
-      kindOf: (future) => (future.#flags & HAS_KIND) !== 0 ? kinds.get(future) : undefined,
+      kindOf: (future) =>
+        (future.#flags & (HAS_KIND | STATE)) === KIND_PENDING
+          ? future.#value as FutureKind
+          : undefined,
       plainCancel: (future, msg) => future.#plainCancel(msg),
       callbackArgs: (future, fn) => {
         const args: unknown[] = [];

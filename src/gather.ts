@@ -228,7 +228,7 @@ export function gather(
   const children = new Array<Future<unknown>>(items.length);
   const outer = new Future<unknown[]>({ loop });
   const gathering = new Gathering(outer, children, returnExceptions);
-  setKind(outer, gathering);
+  setKind(outer, gathering, true);
   // The call graph shows each child awaited by the caller (Python 3.14's gather).
   const me = currentTask();
   const caller = me !== null && me.getLoop() === loop ? me : null;

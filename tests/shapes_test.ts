@@ -43,10 +43,16 @@ Deno.test("shapes: a program does not see them (its tasks, its reports)", async 
 // Future's methods meet one hidden class per Future subclass; past four, V8's
 // inline caches go megamorphic for the whole program (the lock workload ran
 // 2.2 times slower in a process that had once used wait(), shield() and
-// timeout()). So the combinators' futures are plain Futures with a kind, and
-// only tasks (Task, and blocks) and wait operations are subclasses.
-Deno.test("hidden classes: gather, wait, shield and asCompleted futures are plain Futures", async () => {
+// timeout()). So the combinators' and the primitives' futures are plain
+// Futures with a kind, and only tasks (Task, and blocks) are subclasses.
+Deno.test("hidden classes: gather, wait, shield, asCompleted and a waiting acquire() are plain Futures", async () => {
   await runVirtual(function* () {
+    const lock = new asyncio.Lock();
+    yield* lock.acquire();
+    const acquiring = lock.acquire(); // must wait: an operation future
+    assert.equal(Object.getPrototypeOf(acquiring), asyncio.Future.prototype);
+    lock.release();
+    (yield* acquiring)[Symbol.dispose]();
     const sleeper = asyncio.createTask(function* () {
       yield* asyncio.sleep(5);
       return 1;
