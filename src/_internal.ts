@@ -238,12 +238,13 @@ export let callbackArgs: (future: Future<unknown>, fn: unknown) => unknown[];
 export const WAIT_NAME: unique symbol = Symbol("asyncio wait name");
 
 /**
- * What a combinator's future does unlike a plain one, in place of a Future
- * subclass: every subclass is one more hidden class for Future's methods to
- * meet, and past four V8's inline caches go megamorphic for the whole
- * program (the lock workload ran 2.2 times slower in a process that had
- * once used wait(), shield() and timeout()). The future keeps a plain
- * Future's shape; `cancel()` and the task tree ask its kind.
+ * What a combinator's or a wait operation's future does unlike a plain one,
+ * in place of a Future subclass: every subclass is one more hidden class for
+ * Future's methods to meet, and past four V8's inline caches go megamorphic
+ * for the whole program (the lock workload ran 2.2 times slower in a process
+ * that had once used wait(), shield() and timeout()). The future keeps a
+ * plain Future's shape, and its kind in its value slot while it is pending;
+ * `cancel()`, `[Symbol.iterator]()`, `then()` and the task tree ask the kind.
  */
 export interface FutureKind {
   /** Replaces `Future.cancel()`; {@linkcode plainCancel} is the plain one. */

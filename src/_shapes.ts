@@ -14,11 +14,12 @@
  * paid it each time.
  *
  * Classes that share nothing with others keep their shape when their module
- * loads ({@linkcode keepShape}). Future's subclasses keep theirs when the
- * program makes its first instance ({@linkcode keepShapeOf}), not before:
- * Future's field initializer runs for every subclass, and a map it has not
- * seen yet would make it slower for the whole program (past four maps its
- * inline caches go megamorphic: a third slower on the lock workload). The
+ * loads ({@linkcode keepShape}). Future, its subclasses (Task, Block) and the
+ * wait operations keep theirs when the program makes its first instance
+ * ({@linkcode keepShapeOf}), not before: Future's field initializer runs for
+ * every subclass, and a map it has not seen yet would make it slower for the
+ * whole program (past four maps its inline caches go megamorphic: a third
+ * slower on the lock workload). The
  * instances hold no user data; those that need a loop get one of their own
  * that never runs.
  *
