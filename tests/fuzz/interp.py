@@ -446,12 +446,7 @@ class Interpreter:
             self.log(id, f"tgSpawn {step['task']['id']}")
         elif op == "lock":
             lock = self.locks[step["lock"]]
-            try:
-                await lock.acquire()
-            except BaseException as e:
-                self.log(id, f"acquire L{step['lock']} !> {fmt_err(e)}")
-                raise
-            self.log(id, f"acquired L{step['lock']}")
+            await self.acquire(id, f"L{step['lock']}", lock)
             try:
                 return await self.steps(frame, step["body"])
             finally:
@@ -459,12 +454,7 @@ class Interpreter:
                 self.log(id, f"release L{step['lock']}")
         elif op == "semaphore":
             sem = self.semaphores[step["sem"]]
-            try:
-                await sem.acquire()
-            except BaseException as e:
-                self.log(id, f"acquire S{step['sem']} !> {fmt_err(e)}")
-                raise
-            self.log(id, f"acquired S{step['sem']}")
+            await self.acquire(id, f"S{step['sem']}", sem)
             try:
                 return await self.steps(frame, step["body"])
             finally:
@@ -535,18 +525,22 @@ class Interpreter:
             raise ValueError(f"unknown step {op!r}")
         return None
 
+    async def acquire(self, id, name, primitive):
+        """Acquires a lock, semaphore or condition, as the trace shows it (`acquired L0`)."""
+        try:
+            await primitive.acquire()
+        except BaseException as e:
+            self.log(id, f"acquire {name} !> {fmt_err(e)}")
+            raise
+        self.log(id, f"acquired {name}")
+
     async def condition(self, frame, step):
         id = frame.id
         c = step["cond"]
         cond = self.conds[c]
         if step.get("ms") is not None:
             await self.wait(frame, f"sleep {step['ms']}", asyncio.sleep(step["ms"]))
-        try:
-            await cond.acquire()
-        except BaseException as e:
-            self.log(id, f"acquire C{c} !> {fmt_err(e)}")
-            raise
-        self.log(id, f"acquired C{c}")
+        await self.acquire(id, f"C{c}", cond)
         try:
             wait = step["wait"]
             if wait == "wait":

@@ -598,13 +598,7 @@ class Interpreter {
       }
       case "lock": {
         const lock = this.#locks[step.lock];
-        try {
-          yield* this.await(lock.acquire());
-        } catch (error) {
-          this.#see(error);
-          this.log(id, `acquire L${step.lock} !> ${formatError(error)}`);
-          throw error;
-        }
+        yield* this.#acquire(id, `L${step.lock}`, lock.acquire());
         const holder = this.#holders[step.lock];
         if (holder !== null) {
           this.violation(`lock L${step.lock} acquired by ${id} while ${holder} holds it`);
@@ -623,11 +617,7 @@ class Interpreter {
         const sem = this.#semaphores[step.sem];
         this.#acquiring[step.sem]++;
         try {
-          yield* this.await(sem.acquire());
-        } catch (error) {
-          this.#see(error);
-          this.log(id, `acquire S${step.sem} !> ${formatError(error)}`);
-          throw error;
+          yield* this.#acquire(id, `S${step.sem}`, sem.acquire());
         } finally {
           this.#acquiring[step.sem]--;
         }
@@ -750,19 +740,24 @@ class Interpreter {
     }
   }
 
+  /** Waits for a lock, semaphore or condition; a failure is traced (`acquire L0 !> ...`) and rethrown. */
+  *#acquire(id: number, name: string, acquiring: asyncio.Future<unknown>): Gen<void> {
+    try {
+      yield* this.await(acquiring);
+    } catch (error) {
+      this.#see(error);
+      this.log(id, `acquire ${name} !> ${formatError(error)}`);
+      throw error;
+    }
+  }
+
   /** A condition block: acquire, wait, change the counter, notify, the body, release. */
   *condition(frame: Frame, step: Extract<Step, { op: "condition" }>): Gen<Flow> {
     const id = frame.id;
     const c = step.cond;
     const cond = this.#conds[c];
     if (step.ms !== null) yield* this.wait(frame, `sleep ${step.ms}`, asyncio.sleep(step.ms));
-    try {
-      yield* this.await(cond.acquire());
-    } catch (error) {
-      this.#see(error);
-      this.log(id, `acquire C${c} !> ${formatError(error)}`);
-      throw error;
-    }
+    yield* this.#acquire(id, `C${c}`, cond.acquire());
     this.#holdCondition(c, id);
     this.log(id, `acquired C${c}`);
     try {

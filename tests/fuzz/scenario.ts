@@ -318,81 +318,35 @@ export function rawScenarioArbitrary(
   // A boosted kind is `factor` times as likely: a scenario about one primitive
   // has several tasks meeting on it (a barrier that fills, a queue that holds two items).
   const w = (k: RawStep["k"], weight: number) => boost.includes(k) ? weight * factor : weight;
+  /** One kind of step: raw steps `{ k, ...fields }`, drawn with weight `weight` (boosted). */
+  const kind = (
+    k: RawStep["k"],
+    weight: number,
+    fields: Record<string, fc.Arbitrary<unknown>> = {},
+  ) => ({
+    weight: w(k, weight),
+    arbitrary: fc.record({ k: fc.constant(k), ...fields }) as fc.Arbitrary<RawStep>,
+  });
   const rank = fc.nat({ max: 999 });
   const small = fc.nat({ max: 9 });
   const leaf: fc.Arbitrary<RawStep> = fc.oneof(
-    {
-      weight: w("sleep", 10),
-      arbitrary: fc.record({ k: fc.constant("sleep"), pick: small, r: rank }),
-    },
-    { weight: w("await", 5), arbitrary: fc.record({ k: fc.constant("await"), ref: small }) },
-    {
-      weight: w("cancel", 5),
-      arbitrary: fc.record({ k: fc.constant("cancel"), ref: small, pick: small, n: small }),
-    },
-    { weight: w("throw", 2), arbitrary: fc.record({ k: fc.constant("throw") }) },
-    {
-      weight: w("reschedule", 4),
-      arbitrary: fc.record({ k: fc.constant("reschedule"), pick: small, r: rank }),
-    },
-    {
-      weight: w("set", 2),
-      // pick 0-3: a clear races the waiters' wake-up (see finalize).
-      arbitrary: fc.record({
-        k: fc.constant("set"),
-        event: fc.nat({ max: EVENTS - 1 }),
-        pick: small,
-      }),
-    },
-    {
-      weight: w("release", 1),
-      arbitrary: fc.record({ k: fc.constant("release"), sem: fc.nat({ max: SEMAPHORES - 1 }) }),
-    },
-    { weight: w("cancelState", 1), arbitrary: fc.record({ k: fc.constant("cancelState") }) },
-    {
-      weight: w("clear", 1),
-      arbitrary: fc.record({ k: fc.constant("clear"), event: fc.nat({ max: EVENTS - 1 }) }),
-    },
-    {
-      weight: w("wait", 4),
-      arbitrary: fc.record({ k: fc.constant("wait"), event: fc.nat({ max: EVENTS - 1 }) }),
-    },
-    {
-      weight: w("put", 3),
-      arbitrary: fc.record({
-        k: fc.constant("put"),
-        queue: fc.nat({ max: QUEUES - 1 }),
-        prio: fc.nat({ max: 9 }),
-      }),
-    },
-    {
-      weight: w("get", 3),
-      arbitrary: fc.record({ k: fc.constant("get"), queue: fc.nat({ max: QUEUES - 1 }) }),
-    },
-    {
-      weight: w("shutdown", 1),
-      arbitrary: fc.record({
-        k: fc.constant("shutdown"),
-        queue: fc.nat({ max: QUEUES - 1 }),
-        immediate: fc.boolean(),
-      }),
-    },
-    {
-      weight: w("taskDone", 2),
-      arbitrary: fc.record({ k: fc.constant("taskDone"), queue: fc.nat({ max: QUEUES - 1 }) }),
-    },
-    {
-      weight: w("join", 1),
-      arbitrary: fc.record({ k: fc.constant("join"), queue: fc.nat({ max: QUEUES - 1 }) }),
-    },
-    {
-      weight: w("barrier", 3),
-      arbitrary: fc.record({
-        k: fc.constant("barrier"),
-        barrier: fc.nat({ max: BARRIERS - 1 }),
-        action: fc.nat({ max: 9 }),
-      }),
-    },
+    kind("sleep", 10, { pick: small, r: rank }),
+    kind("await", 5, { ref: small }),
+    kind("cancel", 5, { ref: small, pick: small, n: small }),
+    kind("throw", 2),
+    kind("reschedule", 4, { pick: small, r: rank }),
+    // pick 0-3: a clear races the waiters' wake-up (see finalize).
+    kind("set", 2, { event: fc.nat({ max: EVENTS - 1 }), pick: small }),
+    kind("release", 1, { sem: fc.nat({ max: SEMAPHORES - 1 }) }),
+    kind("cancelState", 1),
+    kind("clear", 1, { event: fc.nat({ max: EVENTS - 1 }) }),
+    kind("wait", 4, { event: fc.nat({ max: EVENTS - 1 }) }),
+    kind("put", 3, { queue: fc.nat({ max: QUEUES - 1 }), prio: fc.nat({ max: 9 }) }),
+    kind("get", 3, { queue: fc.nat({ max: QUEUES - 1 }) }),
+    kind("shutdown", 1, { queue: fc.nat({ max: QUEUES - 1 }), immediate: fc.boolean() }),
+    kind("taskDone", 2, { queue: fc.nat({ max: QUEUES - 1 }) }),
+    kind("join", 1, { queue: fc.nat({ max: QUEUES - 1 }) }),
+    kind("barrier", 3, { barrier: fc.nat({ max: BARRIERS - 1 }), action: fc.nat({ max: 9 }) }),
   ) as fc.Arbitrary<RawStep>;
   // What a handler may do besides its action: read and withdraw cancellation requests.
   const handler = fc.array(
@@ -416,125 +370,57 @@ export function rawScenarioArbitrary(
       step: fc.oneof(
         { maxDepth: 4, depthIdentifier: "tree", depthSize: "small", withCrossShrink: true },
         { weight: 12, arbitrary: leaf },
-        {
-          weight: w("spawn", 3),
-          arbitrary: fc.record({ k: fc.constant("spawn"), task: tie("task"), pick: small }),
-        },
-        {
-          weight: w("try", 2),
-          arbitrary: fc.record({
-            k: fc.constant("try"),
-            pick: small,
-            value: fc.nat({ max: 99 }),
-            body: tie("steps"),
-            handler,
-          }),
-        },
-        {
-          weight: w("waitFor", 2),
-          arbitrary: fc.record({
-            k: fc.constant("waitFor"),
-            aw: tie("operand"),
-            pick: small,
-            r: rank,
-          }),
-        },
-        {
-          weight: w("gather", 2),
-          arbitrary: fc.record({
-            k: fc.constant("gather"),
-            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
-            returnExceptions: fc.boolean(),
-          }),
-        },
-        {
-          weight: w("shield", 1),
-          arbitrary: fc.record({ k: fc.constant("shield"), aw: tie("operand") }),
-        },
-        {
-          weight: w("timeout", 2),
-          arbitrary: fc.record({
-            k: fc.constant("timeout"),
-            pick: small,
-            r: rank,
-            body: tie("steps"),
-          }),
-        },
-        {
-          weight: w("taskGroup", 2),
-          arbitrary: fc.record({ k: fc.constant("taskGroup"), body: tie("steps") }),
-        },
-        {
-          weight: w("tgSpawn", 9),
-          arbitrary: fc.record({ k: fc.constant("tgSpawn"), task: tie("task"), pick: small }),
-        },
-        {
-          weight: w("handOver", 2),
-          arbitrary: fc.record({
-            k: fc.constant("handOver"),
-            gather: fc.boolean(),
-            kind: fc.nat({ max: 2 }),
-            pick: small,
-            r: rank,
-            body: tie("steps"),
-            aw: tie("operand"),
-          }),
-        },
-        {
-          weight: w("condition", 3),
-          arbitrary: fc.record({
-            k: fc.constant("condition"),
-            cond: fc.nat({ max: CONDITIONS - 1 }),
-            pick: small,
-            r: rank,
-            wait: fc.nat({ max: 4 }),
-            n: fc.nat({ max: 2 }),
-            add: fc.nat({ max: 2 }),
-            notify: fc.nat({ max: 3 }),
-            body: tie("steps"),
-          }),
-        },
-        {
-          weight: w("asyncioWait", 2),
-          arbitrary: fc.record({
-            k: fc.constant("asyncioWait"),
-            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
-            returnWhen: fc.nat({ max: 2 }),
-            pick: small,
-            r: rank,
-          }),
-        },
-        {
-          weight: w("asCompleted", 2),
-          arbitrary: fc.record({
-            k: fc.constant("asCompleted"),
-            aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
-            forAwait: fc.boolean(),
-            pick: small,
-            r: rank,
-          }),
-        },
-        {
-          weight: w("lock", 2),
-          arbitrary: fc.record({
-            k: fc.constant("lock"),
-            lock: fc.nat({ max: LOCKS - 1 }),
-            body: tie("steps"),
-          }),
-        },
-        {
-          weight: w("semaphore", 4),
-          arbitrary: fc.record({
-            k: fc.constant("semaphore"),
-            // Mostly the first, so that tasks meet there.
-            sem: fc.oneof(
-              { weight: 3, arbitrary: fc.constant(0) },
-              { weight: 1, arbitrary: fc.nat({ max: SEMAPHORES - 1 }) },
-            ),
-            body: tie("steps"),
-            hold: fc.boolean(),
-          }),
-        },
+        kind("spawn", 3, { task: tie("task"), pick: small }),
+        kind("try", 2, { pick: small, value: fc.nat({ max: 99 }), body: tie("steps"), handler }),
+        kind("waitFor", 2, { aw: tie("operand"), pick: small, r: rank }),
+        kind("gather", 2, {
+          aws: fc.array(tie("operand"), { minLength: 1, maxLength: 3 }),
+          returnExceptions: fc.boolean(),
+        }),
+        kind("shield", 1, { aw: tie("operand") }),
+        kind("timeout", 2, { pick: small, r: rank, body: tie("steps") }),
+        kind("taskGroup", 2, { body: tie("steps") }),
+        kind("tgSpawn", 9, { task: tie("task"), pick: small }),
+        kind("handOver", 2, {
+          gather: fc.boolean(),
+          kind: fc.nat({ max: 2 }),
+          pick: small,
+          r: rank,
+          body: tie("steps"),
+          aw: tie("operand"),
+        }),
+        kind("condition", 3, {
+          cond: fc.nat({ max: CONDITIONS - 1 }),
+          pick: small,
+          r: rank,
+          wait: fc.nat({ max: 4 }),
+          n: fc.nat({ max: 2 }),
+          add: fc.nat({ max: 2 }),
+          notify: fc.nat({ max: 3 }),
+          body: tie("steps"),
+        }),
+        kind("asyncioWait", 2, {
+          aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
+          returnWhen: fc.nat({ max: 2 }),
+          pick: small,
+          r: rank,
+        }),
+        kind("asCompleted", 2, {
+          aws: fc.array(tie("operand"), { minLength: 1, maxLength: 4 }),
+          forAwait: fc.boolean(),
+          pick: small,
+          r: rank,
+        }),
+        kind("lock", 2, { lock: fc.nat({ max: LOCKS - 1 }), body: tie("steps") }),
+        // Mostly the first, so that tasks meet there.
+        kind("semaphore", 4, { // Mostly the first, so that tasks meet there.
+          sem: fc.oneof(
+            { weight: 3, arbitrary: fc.constant(0) },
+            { weight: 1, arbitrary: fc.nat({ max: SEMAPHORES - 1 }) },
+          ),
+          body: tie("steps"),
+          hold: fc.boolean(),
+        }),
       ),
     }),
   );
