@@ -131,7 +131,7 @@ class Block<T> extends Task<T> {
           : "async";
         return new InlineRun(this, this.#coroutine(owner, mode, this.#a, this.#b));
       }
-      this.#start(false);
+      Block.#start(this, false);
     }
     return super[Symbol.iterator]();
   }
@@ -153,7 +153,7 @@ class Block<T> extends Task<T> {
           onrejected,
         );
       }
-      this.#start(false);
+      Block.#start(this, false);
     }
     return super.then(onfulfilled, onrejected);
   }
@@ -170,7 +170,7 @@ class Block<T> extends Task<T> {
   }
 
   override addDoneCallback(callback: (future: this) => unknown): void {
-    if (this.#state === WAITING) this.#start(false);
+    if (this.#state === WAITING) Block.#start(this, false);
     super.addDoneCallback(callback);
   }
 
@@ -181,27 +181,28 @@ class Block<T> extends Task<T> {
    */
   override cancel(msg?: string): boolean {
     if (this.#state === INLINE && !this.done()) return (this.#owner as Task<unknown>).cancel(msg);
-    if (this.#state === WAITING) this.#start(false);
+    if (this.#state === WAITING) Block.#start(this, false);
     return super.cancel(msg);
   }
 
   /** Starts the block as a task of its own (ensureFuture, gather, createTask, ...). */
-  #start(eager: boolean): void {
-    this.#state = STARTED;
-    forget(this);
-    const coroutine = this.#coroutine;
-    const a = this.#a, b = this.#b;
-    const run = this.#asyncBody && asyncSlot !== null
+  // Static: a private instance method would put a brand in every block.
+  static #start<T>(self: Block<T>, eager: boolean): void {
+    self.#state = STARTED;
+    forget(self);
+    const coroutine = self.#coroutine;
+    const a = self.#a, b = self.#b;
+    const run = self.#asyncBody && asyncSlot !== null
       // An async body then runs in this task's context, as in an async caller.
-      ? () => plainDrive(coroutine(this as Task<unknown>, "async", a, b))
-      : coroutine(this as Task<unknown>, "generator", a, b);
-    startTask(this as Task<unknown>, run, eager, this.#label);
+      ? () => plainDrive(coroutine(self as Task<unknown>, "async", a, b))
+      : coroutine(self as Task<unknown>, "generator", a, b);
+    startTask(self as Task<unknown>, run, eager, self.#label);
   }
 
   static {
     activateBlock = (block, eager) => {
       if (block.#state !== WAITING) return false;
-      block.#start(eager);
+      Block.#start(block, eager);
       return true;
     };
     isDormant = (block) => block.#state === WAITING;

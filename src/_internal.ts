@@ -93,8 +93,8 @@ export let enterRun: (loop: EventLoop) => void;
 /** Ends what enterRun began. */
 export let exitRun: (loop: EventLoop) => void;
 
-/** A new task's birth in loop time, for its age in the task tree; NaN where that would cost a real clock read. */
-export let birthTime: (loop: EventLoop) => number;
+/** A new task's birth in loop time, for its age in the task tree; null where that would cost a real clock read. */
+export let birthTime: (loop: EventLoop) => number | null;
 
 export function installLoopInternals(x: {
   pushEntry: typeof pushEntry;
@@ -453,8 +453,8 @@ export let pendingCancelMessage: (future: Future<unknown>) => string | undefined
 export interface TaskSnapshot {
   /** The function the task was made from (or a block's label), or null for a generator object. */
   fn: ((...args: never[]) => unknown) | string | null;
-  /** The loop time when the task was created (or, for a block, started). */
-  born: number;
+  /** The loop time when the task was created (or, for a block, started); null where not recorded (see birthTime). */
+  born: number | null;
   /** The pending futures it waits on now (a generator task: none or one). */
   waits: Future<unknown>[];
   /** Whether its step is running now. */

@@ -103,7 +103,7 @@ function describeTask(
   } else parts.push("ready to run");
   if (task.cancelling() > 0) parts.push(`cancelling (${task.cancelling()})`);
   // Known on a virtual clock and in debug mode (see birthTime).
-  if (snapshot.born === snapshot.born) parts.push(`age ${formatMs(now - snapshot.born)} ms`);
+  if (snapshot.born !== null) parts.push(`age ${formatMs(now - snapshot.born)} ms`);
   return parts.join(", ");
 }
 

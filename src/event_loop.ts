@@ -110,7 +110,7 @@ let releaseLoop: (loop: EventLoop, epoch: number) => void;
 let setIdleHook: (loop: EventLoop, hook: (() => void) | null) => void;
 let isIdle: (loop: EventLoop) => boolean;
 let noteAsyncWait: (loop: EventLoop) => void;
-let birthTime: (loop: EventLoop) => number;
+let birthTime: (loop: EventLoop) => number | null;
 let scheduleTimer: <A>(
   loop: EventLoop,
   when: number,
@@ -1035,7 +1035,8 @@ export class EventLoop {
     // A task's birth, for its age in the task tree: loop time where it is
     // cheap (a virtual clock) or asked for (debug mode); a real clock read per
     // iteration would cost a spawn-heavy program ~10%.
-    birthTime = (loop) => loop.#debug || !(loop.#clock instanceof RealClock) ? loop.time() : NaN;
+    // Null, not NaN, where unknown: a field holding NaN boxes it (16 bytes a task).
+    birthTime = (loop) => loop.#debug || !(loop.#clock instanceof RealClock) ? loop.time() : null;
     noteAsyncWait = (loop) => {
       if (loop.#idleHook !== null && loop.#isIdle()) loop.#idleHook();
     };

@@ -126,6 +126,8 @@ let futureShaped = false;
  * ```
  */
 export class Future<T> implements PromiseLike<T> {
+  // The private helpers are static, taking the future first: private
+  // instance methods would put a brand in every future and task (8 bytes).
   #loop: EventLoop;
   /** The state (PENDING, FINISHED, FAILED, CANCELLED) in the low two bits, then the flags. */
   #flags = PENDING;
@@ -206,10 +208,10 @@ export class Future<T> implements PromiseLike<T> {
     const state = this.#flags & STATE;
     if (state === FINISHED) return this.#value as T;
     if (state === FAILED) {
-      if (this.#flags & LOG_EXCEPTION) this.#retrieved();
+      if (this.#flags & LOG_EXCEPTION) Future.#retrieved(this);
       throw this.#value;
     }
-    if (state === CANCELLED) throw this.#cancelledError();
+    if (state === CANCELLED) throw Future.#cancelledError(this);
     throw new InvalidStateError("Future.result(): the result is not set yet");
   }
 
@@ -225,10 +227,10 @@ export class Future<T> implements PromiseLike<T> {
     const state = this.#flags & STATE;
     if (state === FINISHED) return undefined;
     if (state === FAILED) {
-      if (this.#flags & LOG_EXCEPTION) this.#retrieved();
+      if (this.#flags & LOG_EXCEPTION) Future.#retrieved(this);
       return this.#value;
     }
-    if (state === CANCELLED) throw this.#cancelledError();
+    if (state === CANCELLED) throw Future.#cancelledError(this);
     throw new InvalidStateError("Future.exception(): the exception is not set yet");
   }
 
@@ -243,9 +245,11 @@ export class Future<T> implements PromiseLike<T> {
   setResult(this: Future<void>): void;
   setResult(value?: T): void {
     if ((this.#flags & STATE) !== PENDING) {
-      throw new InvalidStateError(`Future.setResult(): the future is already ${this.#stateName()}`);
+      throw new InvalidStateError(
+        `Future.setResult(): the future is already ${Future.#stateName(this)}`,
+      );
     }
-    this.#finish(FINISHED, value);
+    Future.#finish(this, FINISHED, value);
   }
 
   /**
@@ -260,7 +264,7 @@ export class Future<T> implements PromiseLike<T> {
   setException(exception: unknown): void {
     if ((this.#flags & STATE) !== PENDING) {
       throw new InvalidStateError(
-        `Future.setException(): the future is already ${this.#stateName()}`,
+        `Future.setException(): the future is already ${Future.#stateName(this)}`,
       );
     }
     if (exception === undefined) {
@@ -268,7 +272,7 @@ export class Future<T> implements PromiseLike<T> {
     }
     // As in Python, even a CancelledError is stored as the exception: the
     // future is then done but not cancelled(), and awaiting it raises it.
-    this.#fail(exception);
+    Future.#fail(this, exception);
   }
 
   /**
@@ -286,16 +290,16 @@ export class Future<T> implements PromiseLike<T> {
       }
       if (flags & QUIET_WHEN_DONE) return false;
     }
-    return this.#plainCancel(msg);
+    return Future.#plainCancel(this, msg);
   }
 
-  #plainCancel(msg: string | undefined): boolean {
+  static #plainCancel<T>(self: Future<T>, msg: string | undefined): boolean {
     if (msg !== undefined && typeof msg !== "string") {
       throw new TypeError(`Future.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
-    if (this.#flags & LOG_EXCEPTION) this.#retrieved();
-    if ((this.#flags & STATE) !== PENDING) return false;
-    this.#finish(CANCELLED, msg);
+    if (self.#flags & LOG_EXCEPTION) Future.#retrieved(self);
+    if ((self.#flags & STATE) !== PENDING) return false;
+    Future.#finish(self, CANCELLED, msg);
     return true;
   }
 
@@ -312,7 +316,7 @@ export class Future<T> implements PromiseLike<T> {
       pushEntry(this.#loop, callDone, callback, this);
       return;
     }
-    this.#addCallback(callback, undefined);
+    Future.#addCallback(this, callback, undefined);
   }
 
   /**
@@ -322,7 +326,7 @@ export class Future<T> implements PromiseLike<T> {
    * @returns How many registrations were removed.
    */
   removeDoneCallback(callback: (future: this) => unknown): number {
-    return this.#removeCallback(callback, undefined);
+    return Future.#removeCallback(this, callback, undefined);
   }
 
   /**
@@ -359,7 +363,7 @@ export class Future<T> implements PromiseLike<T> {
         ) as Promise<R1 | R2>;
       }
     }
-    return this.#asPromise().then(onfulfilled, onrejected);
+    return Future.#asPromise(this).then(onfulfilled, onrejected);
   }
 
   /**
@@ -371,7 +375,7 @@ export class Future<T> implements PromiseLike<T> {
    */
   // deno-lint-ignore no-explicit-any
   catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.#asPromise().catch(onrejected);
+    return Future.#asPromise(this).catch(onrejected);
   }
 
   /**
@@ -381,7 +385,7 @@ export class Future<T> implements PromiseLike<T> {
    * @returns A promise.
    */
   finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.#asPromise().finally(onfinally);
+    return Future.#asPromise(this).finally(onfinally);
   }
 
   /**
@@ -411,7 +415,7 @@ export class Future<T> implements PromiseLike<T> {
 
   /** A description like Python's repr: `<Future finished result=1>`. */
   toString(): string {
-    return `<${this[Symbol.toStringTag]} ${this.#stateName()}${this.#describeState()}>`;
+    return `<${this[Symbol.toStringTag]} ${Future.#stateName(this)}${Future.#describeState(this)}>`;
   }
 
   /** Shows the future like Python's repr in Deno's inspector. */
@@ -426,13 +430,13 @@ export class Future<T> implements PromiseLike<T> {
 
   // ------------------------------------------------------------ internals
 
-  #stateName(): string {
-    return STATE_NAMES[this.#flags & STATE];
+  static #stateName<T>(self: Future<T>): string {
+    return STATE_NAMES[self.#flags & STATE];
   }
 
-  #describeState(): string {
-    if ((this.#flags & STATE) === FINISHED) return ` result=${short(this.#value)}`;
-    if ((this.#flags & STATE) === FAILED) return ` exception=${short(this.#value)}`;
+  static #describeState<T>(self: Future<T>): string {
+    if ((self.#flags & STATE) === FINISHED) return ` result=${short(self.#value)}`;
+    if ((self.#flags & STATE) === FAILED) return ` exception=${short(self.#value)}`;
     return "";
   }
 
@@ -443,69 +447,74 @@ export class Future<T> implements PromiseLike<T> {
    * waiter's own step (a zero-delay sleep, or a waitFor finishing), so that
    * the waiter resumes when it would in Python, where no extra future exists.
    */
-  #finish(state: number, value: unknown, inline = false): void {
-    if (this.#flags & (OWNS_TIMER | LABELED)) {
-      if (this.#flags & OWNS_TIMER) (this.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
-      this.#flags &= ~(OWNS_TIMER | LABELED);
+  static #finish<T>(self: Future<T>, state: number, value: unknown, inline = false): void {
+    if (self.#flags & (OWNS_TIMER | LABELED)) {
+      if (self.#flags & OWNS_TIMER) (self.#value as TimerHandle).cancel(); // a no-op if the timer is what fired
+      self.#flags &= ~(OWNS_TIMER | LABELED);
     }
-    this.#flags = (this.#flags & ~STATE) | state;
-    this.#value = value;
-    const fn0 = this.#fn0;
+    self.#flags = (self.#flags & ~STATE) | state;
+    self.#value = value;
+    const fn0 = self.#fn0;
     if (fn0 === null) return;
-    const loop = this.#loop;
-    this.#fn0 = null;
-    const arg0 = this.#arg0;
-    this.#arg0 = undefined;
-    const more = this.#more;
-    this.#more = null;
+    const loop = self.#loop;
+    self.#fn0 = null;
+    const arg0 = self.#arg0;
+    self.#arg0 = undefined;
+    const more = self.#more;
+    self.#more = null;
     if (!inline) {
-      this.#schedule(loop, fn0, arg0);
+      Future.#schedule(self, loop, fn0, arg0);
       if (more !== null) {
         for (let i = 0; i < more.length; i += 2) {
-          this.#schedule(loop, more[i] as InternalCallback, more[i + 1]);
+          Future.#schedule(self, loop, more[i] as InternalCallback, more[i + 1]);
         }
       }
       return;
     }
     // Other callbacks keep their scheduled turn; the wake-ups run after they are queued.
     const wakeFirst = arg0 !== undefined && isInlineWaker(fn0);
-    if (!wakeFirst) this.#schedule(loop, fn0, arg0);
+    if (!wakeFirst) Future.#schedule(self, loop, fn0, arg0);
     let woken: unknown[] | null = null;
     if (more !== null) {
       for (let i = 0; i < more.length; i += 2) {
         const fn = more[i] as InternalCallback;
         if (more[i + 1] !== undefined && isInlineWaker(fn)) (woken ??= []).push(fn, more[i + 1]);
-        else this.#schedule(loop, fn, more[i + 1]);
+        else Future.#schedule(self, loop, fn, more[i + 1]);
       }
     }
-    if (wakeFirst) (fn0 as InternalCallback)(arg0, this);
+    if (wakeFirst) (fn0 as InternalCallback)(arg0, self);
     if (woken !== null) {
-      for (let i = 0; i < woken.length; i += 2) (woken[i] as InternalCallback)(woken[i + 1], this);
+      for (let i = 0; i < woken.length; i += 2) (woken[i] as InternalCallback)(woken[i + 1], self);
     }
   }
 
-  #schedule(loop: EventLoop, fn: InternalCallback | DoneCallback, arg: unknown): void {
+  static #schedule<T>(
+    self: Future<T>,
+    loop: EventLoop,
+    fn: InternalCallback | DoneCallback,
+    arg: unknown,
+  ): void {
     // A user callback is called with the future only (callDone drops the extra argument).
-    if (arg === undefined) pushEntry(loop, callDone, fn, this);
-    else pushEntry(loop, fn, arg, this);
+    if (arg === undefined) pushEntry(loop, callDone, fn, self);
+    else pushEntry(loop, fn, arg, self);
   }
 
-  #fail(exception: unknown, inline = false): void {
+  static #fail<T>(self: Future<T>, exception: unknown, inline = false): void {
     if (exception === undefined) {
       // `exception()` returns undefined for success; `throw undefined` and
       // `Promise.reject()` must still read as failures.
       exception = new Error("A coroutine or promise failed with undefined");
     }
-    if ((this.#flags & RETRIEVING) === 0) {
-      this.#flags |= LOG_EXCEPTION;
-      track(this, this.#loop, exception);
+    if ((self.#flags & RETRIEVING) === 0) {
+      self.#flags |= LOG_EXCEPTION;
+      track(self, self.#loop, exception);
     }
-    this.#finish(FAILED, exception, inline);
+    Future.#finish(self, FAILED, exception, inline);
   }
 
-  #cancelWith(error: CancelledError, inline = false): void {
-    this.#flags |= GIVEN_ERROR | NO_MESSAGE;
-    this.#finish(CANCELLED, error, inline);
+  static #cancelWith<T>(self: Future<T>, error: CancelledError, inline = false): void {
+    self.#flags |= GIVEN_ERROR | NO_MESSAGE;
+    Future.#finish(self, CANCELLED, error, inline);
   }
 
   /**
@@ -514,28 +523,28 @@ export class Future<T> implements PromiseLike<T> {
    * message) every retriever gets an error carrying the cancel message.
    * Python makes a new one each time; one is made and reused here.
    */
-  #cancelledError(): CancelledError {
-    const value = this.#value;
-    const flags = this.#flags;
+  static #cancelledError<T>(self: Future<T>): CancelledError {
+    const value = self.#value;
+    const flags = self.#flags;
     if (typeof value === "object") {
       if ((flags & GIVEN_ERROR) === 0 && (flags & NO_MESSAGE) !== 0 && (value as Error).message) {
         // Handed over already: later retrievers get one without the message.
-        const plain = cancelledError(undefined, undefined, this.#loop.getDebug());
-        this.#value = plain;
+        const plain = cancelledError(undefined, undefined, self.#loop.getDebug());
+        self.#value = plain;
         return plain;
       }
-      this.#flags = flags & ~GIVEN_ERROR;
+      self.#flags = flags & ~GIVEN_ERROR;
       return value as CancelledError;
     }
-    const error = cancelledError(value as string | undefined, undefined, this.#loop.getDebug());
-    this.#value = error;
+    const error = cancelledError(value as string | undefined, undefined, self.#loop.getDebug());
+    self.#value = error;
     return error;
   }
 
   /** Python's `_cancel_message`: the message given to `cancel()`, if this future was cancelled so. */
-  #cancelMessage(): string | undefined {
-    if ((this.#flags & STATE) !== CANCELLED || (this.#flags & NO_MESSAGE) !== 0) return undefined;
-    const value = this.#value;
+  static #cancelMessage<T>(self: Future<T>): string | undefined {
+    if ((self.#flags & STATE) !== CANCELLED || (self.#flags & NO_MESSAGE) !== 0) return undefined;
+    const value = self.#value;
     return typeof value === "object"
       ? (value as Error).message || undefined
       : value as string | undefined;
@@ -547,54 +556,54 @@ export class Future<T> implements PromiseLike<T> {
    * `CancelledError('' if fut._cancel_message is None else ...)`; the stored
    * error is reused when its message is that one.
    */
-  #cancelledErrorForResults(): CancelledError {
-    const message = this.#cancelMessage();
-    const value = this.#value;
+  static #cancelledErrorForResults<T>(self: Future<T>): CancelledError {
+    const message = Future.#cancelMessage(self);
+    const value = self.#value;
     if (typeof value === "object" && (value as Error).message === (message ?? "")) {
       return value as CancelledError;
     }
-    return cancelledError(message, undefined, this.#loop.getDebug());
+    return cancelledError(message, undefined, self.#loop.getDebug());
   }
 
-  #addAwaitedBy(waiter: Future<unknown>): void {
-    const by = this.#awaitedBy;
-    if (by === null) this.#awaitedBy = waiter;
+  static #addAwaitedBy<T>(self: Future<T>, waiter: Future<unknown>): void {
+    const by = self.#awaitedBy;
+    if (by === null) self.#awaitedBy = waiter;
     else if (by instanceof Future) {
-      if (by !== waiter) this.#awaitedBy = new Set([by, waiter]);
+      if (by !== waiter) self.#awaitedBy = new Set([by, waiter]);
     } else by.add(waiter);
   }
 
-  #discardAwaitedBy(waiter: Future<unknown>): void {
-    const by = this.#awaitedBy;
-    if (by === waiter) this.#awaitedBy = null;
+  static #discardAwaitedBy<T>(self: Future<T>, waiter: Future<unknown>): void {
+    const by = self.#awaitedBy;
+    if (by === waiter) self.#awaitedBy = null;
     else if (by !== null && !(by instanceof Future)) {
       by.delete(waiter);
-      if (by.size === 0) this.#awaitedBy = null;
+      if (by.size === 0) self.#awaitedBy = null;
     }
   }
 
-  #retrieved(): void {
-    this.#flags &= ~LOG_EXCEPTION;
-    untrack(this);
+  static #retrieved<T>(self: Future<T>): void {
+    self.#flags &= ~LOG_EXCEPTION;
+    untrack(self);
   }
 
-  #addCallback(fn: InternalCallback | DoneCallback, arg: unknown): void {
-    if ((this.#flags & STATE) !== PENDING) {
+  static #addCallback<T>(self: Future<T>, fn: InternalCallback | DoneCallback, arg: unknown): void {
+    if ((self.#flags & STATE) !== PENDING) {
       // Already done: the callback still runs, in a later iteration.
-      this.#schedule(this.#loop, fn, arg);
-    } else if (this.#fn0 === null && this.#more === null) {
-      this.#fn0 = fn;
-      this.#arg0 = arg;
-    } else if (this.#more === null) {
-      this.#more = [fn, arg];
+      Future.#schedule(self, self.#loop, fn, arg);
+    } else if (self.#fn0 === null && self.#more === null) {
+      self.#fn0 = fn;
+      self.#arg0 = arg;
+    } else if (self.#more === null) {
+      self.#more = [fn, arg];
     } else {
-      this.#more.push(fn, arg);
+      self.#more.push(fn, arg);
     }
   }
 
-  #hasCallback(fn: unknown, arg: unknown): boolean {
-    if (this.#fn0 === fn && this.#arg0 === arg) return true;
-    const more = this.#more;
+  static #hasCallback<T>(self: Future<T>, fn: unknown, arg: unknown): boolean {
+    if (self.#fn0 === fn && self.#arg0 === arg) return true;
+    const more = self.#more;
     if (more === null) return false;
     for (let i = 0; i < more.length; i += 2) {
       if (more[i] === fn && more[i + 1] === arg) return true;
@@ -602,14 +611,14 @@ export class Future<T> implements PromiseLike<T> {
     return false;
   }
 
-  #removeCallback(fn: unknown, arg: unknown): number {
+  static #removeCallback<T>(self: Future<T>, fn: unknown, arg: unknown): number {
     let removed = 0;
-    if (this.#fn0 === fn && this.#arg0 === arg) {
-      this.#fn0 = null;
-      this.#arg0 = undefined;
+    if (self.#fn0 === fn && self.#arg0 === arg) {
+      self.#fn0 = null;
+      self.#arg0 = undefined;
       removed++;
     }
-    const more = this.#more;
+    const more = self.#more;
     if (more !== null) {
       let kept = 0;
       for (let i = 0; i < more.length; i += 2) {
@@ -622,12 +631,12 @@ export class Future<T> implements PromiseLike<T> {
       }
       more.length = kept;
       // Keep the first pair in the fields so the order of the rest is kept.
-      if (this.#fn0 === null && kept > 0) {
-        this.#fn0 = more[0] as InternalCallback;
-        this.#arg0 = more[1];
+      if (self.#fn0 === null && kept > 0) {
+        self.#fn0 = more[0] as InternalCallback;
+        self.#arg0 = more[1];
         more.splice(0, 2);
       }
-      if (more.length === 0) this.#more = null;
+      if (more.length === 0) self.#more = null;
     }
     return removed;
   }
@@ -636,36 +645,37 @@ export class Future<T> implements PromiseLike<T> {
    * A promise of the outcome, for `then`/`catch`/`finally`. Not cached: a
    * field for it would cost every future, and most are never awaited this way.
    */
-  #asPromise(outcome: Outcome | null = null): Promise<T> {
-    const state = this.#flags & STATE;
+  static #asPromise<T>(self: Future<T>, outcome: Outcome | null = null): Promise<T> {
+    const state = self.#flags & STATE;
     if (state === PENDING) {
       // Awaited inside an async-function task: the future becomes one of its
       // waits (see task.ts), as the future a generator task `yield*`s on.
-      let task = (this.#flags & NOT_A_WAIT) === 0 ? awaitingTask() : null;
+      let task = (self.#flags & NOT_A_WAIT) === 0 ? awaitingTask() : null;
       if (task !== null) {
-        if (task === this as unknown) {
-          return Promise.reject(new Error(`Task cannot wait on itself: ${this}`));
+        if (task === self as unknown) {
+          return Promise.reject(new Error(`Task cannot wait on itself: ${self}`));
         }
-        if (task.getLoop() !== this.#loop) task = null;
+        if (task.getLoop() !== self.#loop) task = null;
       }
       // Awaiting counts as retrieving, even if the failure comes later;
       // except for a task's wait, whose failure may go unread if the task is
       // cancelled meanwhile (it is then reported, as for a generator task).
-      if (task === null) this.#flags |= RETRIEVING;
+      if (task === null) self.#flags |= RETRIEVING;
       // A shared executor (no closure per call) hands over the resolvers.
       const promise = new Promise<T>(captureResolvers);
-      this.#addCallback(
+      Future.#addCallback(
+        self,
         settlePromise,
         new Resolvers(capturedResolve, capturedReject, task, outcome),
       );
-      if (task !== null) addAsyncWait(task, this);
+      if (task !== null) addAsyncWait(task, self);
       return promise;
     }
-    this.#flags |= RETRIEVING;
-    if (state === FINISHED && outcome === null) return Promise.resolve(this.#value as T);
+    self.#flags |= RETRIEVING;
+    if (state === FINISHED && outcome === null) return Promise.resolve(self.#value as T);
     // Rejected now; the caller attaches its handlers in the same turn.
     try {
-      return Promise.resolve((outcome === null ? this.result() : outcome(this)) as T);
+      return Promise.resolve((outcome === null ? self.result() : outcome(self)) as T);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -673,26 +683,26 @@ export class Future<T> implements PromiseLike<T> {
 
   static {
     installFutureInternals({
-      resolveFuture: (future, value, inline) => future.#finish(FINISHED, value, inline),
-      failFuture: (future, exception, inline) => future.#fail(exception, inline),
-      cancelFutureWith: (future, error, inline) => future.#cancelWith(error, inline),
-      addCallback: (future, fn, arg) => future.#addCallback(fn, arg),
-      removeCallback: (future, fn, arg) => future.#removeCallback(fn, arg),
-      hasCallback: (future, fn, arg) => future.#hasCallback(fn, arg),
+      resolveFuture: (future, value, inline) => Future.#finish(future, FINISHED, value, inline),
+      failFuture: (future, exception, inline) => Future.#fail(future, exception, inline),
+      cancelFutureWith: (future, error, inline) => Future.#cancelWith(future, error, inline),
+      addCallback: (future, fn, arg) => Future.#addCallback(future, fn, arg),
+      removeCallback: (future, fn, arg) => Future.#removeCallback(future, fn, arg),
+      hasCallback: (future, fn, arg) => Future.#hasCallback(future, fn, arg),
       markYieldOnce: (future) => {
         future.#flags |= YIELD_ONCE;
       },
       isYieldOnce: (future) => (future.#flags & YIELD_ONCE) !== 0,
-      cancelledErrorOf: (future) => future.#cancelledError(),
-      cancelledErrorForResults: (future) => future.#cancelledErrorForResults(),
+      cancelledErrorOf: (future) => Future.#cancelledError(future),
+      cancelledErrorForResults: (future) => Future.#cancelledErrorForResults(future),
       cancelFuture: (future, msg, inline) => {
-        if ((future.#flags & STATE) === PENDING) future.#finish(CANCELLED, msg, inline);
+        if ((future.#flags & STATE) === PENDING) Future.#finish(future, CANCELLED, msg, inline);
       },
       cancelFutureAs: (future, error) => {
         // As cancel(error.message), with that very error made already: every
         // retriever gets it (cancel(msg) would make one later, with the same message).
         if ((future.#flags & STATE) !== PENDING) return false;
-        future.#finish(CANCELLED, error);
+        Future.#finish(future, CANCELLED, error);
         return true;
       },
       ownTimer: (future, timer) => {
@@ -704,14 +714,14 @@ export class Future<T> implements PromiseLike<T> {
       },
       peekFailure: (future) => (future.#flags & STATE) === FAILED ? future.#value : undefined,
       silence: (future) => {
-        if (future.#flags & LOG_EXCEPTION) future.#retrieved();
+        if (future.#flags & LOG_EXCEPTION) Future.#retrieved(future);
       },
-      promiseOf: (future, outcome) => future.#asPromise(outcome),
+      promiseOf: (future, outcome) => Future.#asPromise(future, outcome),
       markNotAWait: (future) => {
         future.#flags |= NOT_A_WAIT;
       },
-      addAwaitedBy: (future, waiter) => future.#addAwaitedBy(waiter),
-      discardAwaitedBy: (future, waiter) => future.#discardAwaitedBy(waiter),
+      addAwaitedBy: (future, waiter) => Future.#addAwaitedBy(future, waiter),
+      discardAwaitedBy: (future, waiter) => Future.#discardAwaitedBy(future, waiter),
       awaitedByOf: (future) => {
         const by = future.#awaitedBy;
         if (by === null) return [];
@@ -736,7 +746,7 @@ export class Future<T> implements PromiseLike<T> {
         (future.#flags & (HAS_KIND | STATE)) === KIND_PENDING
           ? future.#value as FutureKind
           : undefined,
-      plainCancel: (future, msg) => future.#plainCancel(msg),
+      plainCancel: (future, msg) => Future.#plainCancel(future, msg),
       callbackArgs: (future, fn) => {
         const args: unknown[] = [];
         if (future.#fn0 === fn) args.push(future.#arg0);

@@ -94,7 +94,7 @@ export class Handle {
 
   /** A description like `<Handle tick()>`, as Python's repr. */
   toString(): string {
-    return `<${this.#describe()}>`;
+    return `<${Handle.#describe(this)}>`;
   }
 
   /** Shows the handle like Python's repr in Deno's inspector. */
@@ -102,11 +102,12 @@ export class Handle {
     return this.toString();
   }
 
-  #describe(): string {
+  // Static: a private instance method would put a brand in every handle.
+  static #describe(self: Handle): string {
     // Not constructor.name: bundlers rename classes.
-    const kind = this instanceof TimerHandle ? "TimerHandle" : "Handle";
-    if (this.#callback === CANCELLED) return `${kind} cancelled`;
-    const cb = this.#callback;
+    const kind = self instanceof TimerHandle ? "TimerHandle" : "Handle";
+    if (self.#callback === CANCELLED) return `${kind} cancelled`;
+    const cb = self.#callback;
     return `${kind} ${cb?.name || "<anonymous>"}()`;
   }
 
@@ -143,7 +144,7 @@ export class Handle {
       timer.#args = arg; // a single argument, not an array (see #args)
       return timer;
     };
-    handleCallbackName = (handle: Handle): string => handle.#describe();
+    handleCallbackName = (handle: Handle): string => Handle.#describe(handle);
   }
 }
 

@@ -227,7 +227,9 @@ let callingFunction: ((signal: AbortSignal) => unknown) | null = null;
  */
 export class Task<T> extends Future<T> {
   // Fields are few on purpose: a pending task's size is what a program with
-  // many tasks pays for (see the memory benchmark).
+  // many tasks pays for (see the memory benchmark). For the same reason the
+  // private helpers are static, taking the task first: a class with private
+  // instance methods stores a brand in every instance (8 bytes a class).
   /** The generator; before the first step, possibly the function to call. */
   #coro: Coroutine<T> | ((signal: AbortSignal) => unknown) | null = null;
   /** The flags above, and the count of cancel requests above them. */
@@ -253,7 +255,7 @@ export class Task<T> extends Future<T> {
   /** The function it was made from, or a block's label, for the call graph (its name). */
   #fn: ((signal: AbortSignal) => unknown) | string | null = null;
   /** The loop time at creation, for the task tree's ages. */
-  #born = 0;
+  #born: number | null = null;
 
   /**
    * Creates a task and schedules its first step; prefer
@@ -319,7 +321,7 @@ export class Task<T> extends Future<T> {
       this.#coro = coro as Coroutine<T>;
       this.#bits = NATIVE;
     } else if (typeof coro === "function") this.#coro = this.#fn = coro;
-    else this.#setCoro(coro as Coroutine<T>); // a look-alike generator
+    else Task.#setCoro(this, coro as Coroutine<T>); // a look-alike generator
     this.#name = name === undefined ? ++taskCounter : name;
     // A snapshot of the current context (Python's copy_context()); made in a
     // task's step, of that task's (the common case, read directly).
@@ -330,8 +332,8 @@ export class Task<T> extends Future<T> {
     const taskLoop = loop;
     this.#born = birthTime(taskLoop);
     if (taskLoop.getDebug()) creationStacks.set(this, new Error().stack ?? "");
-    this.#link(liveTasksOf(taskLoop));
-    if (eagerStart) this.#eagerStart();
+    Task.#link(this, liveTasksOf(taskLoop));
+    if (eagerStart) Task.#eagerStart(this);
     else pushEntry(taskLoop, stepTask, this, NO_ERROR);
     if (!taskShaped && new.target === Task) {
       taskShaped = true;
@@ -357,7 +359,7 @@ export class Task<T> extends Future<T> {
       throw new TypeError(`Task.cancel(): 'msg' must be a string, got ${describe(msg)}`);
     }
     if (this.done()) return super.cancel(msg); // false; also marks a failure as seen, as in Python
-    return this.#cancel(msg, true);
+    return Task.#cancel(this, msg, true);
   }
 
   /**
@@ -366,34 +368,34 @@ export class Task<T> extends Future<T> {
    * which it takes back with uncancel(), and which must not leave the
    * task's signal aborted for good.
    */
-  #cancel(msg: string | undefined, abort: boolean): boolean {
-    const signal = this.#signal;
+  static #cancel<T>(self: Task<T>, msg: string | undefined, abort: boolean): boolean {
+    const signal = self.#signal;
     const controller = signal !== null && typeof signal === "object" ? signal : null;
     // Before the signal is made, the first aborting request's message is kept for it.
-    if (abort && signal === null) this.#signal = msg;
-    this.#bits += CANCEL_REQUEST;
-    const waitingOn = this.#waitingOn;
+    if (abort && signal === null) self.#signal = msg;
+    self.#bits += CANCEL_REQUEST;
+    const waitingOn = self.#waitingOn;
     let cancelled: boolean;
     let reason: CancelledError | null = null;
-    if (this.#coro === null && (this.#bits & IN_CONTEXT) === 0) {
+    if (self.#coro === null && (self.#bits & IN_CONTEXT) === 0) {
       // A started async task without a host context: its only wait is one
       // it made with its own signal (see adoptSignalWait). Cancel it with the
       // very error the signal aborts with, as its listener would have.
       const adopted = waitingOn as Future<unknown> | null;
       cancelled = adopted !== null && !adopted.done();
       if (cancelled) {
-        reason = cancelledError(msg, undefined, this.getLoop().getDebug());
+        reason = cancelledError(msg, undefined, self.getLoop().getDebug());
         cancelFutureWith(adopted as Future<unknown>, reason);
       }
-    } else if (this.#coro === null) {
+    } else if (self.#coro === null) {
       // A started async-function task in the host's context: cancel every
       // future it awaits (Python's `_fut_waiter.cancel(msg)`). The error the
       // signal aborts with is made once and serves the plain futures too
       // (an error costs microseconds to make).
       if (abort && controller !== null && !controller.signal.aborted) {
-        reason = cancelledError(msg, undefined, this.getLoop().getDebug());
+        reason = cancelledError(msg, undefined, self.getLoop().getDebug());
       }
-      cancelled = this.#cancelWaits(msg, reason);
+      cancelled = Task.#cancelWaits(self, msg, reason);
     } else {
       // (A done waiter is not asked: cancel() on a failed future marks its
       // exception retrieved, and this task's cancellation would then hide it.)
@@ -403,12 +405,12 @@ export class Task<T> extends Future<T> {
     if (!cancelled) {
       // The step is already scheduled, or the task is running, or (async)
       // awaits nothing of ours now: the next step, or the next wait, sees the flag.
-      this.#bits |= MUST_CANCEL;
-      this.#cancelMessage = msg;
+      self.#bits |= MUST_CANCEL;
+      self.#cancelMessage = msg;
     }
     // Abort last: abort listeners run synchronously and may do anything.
     if (abort && controller !== null && !controller.signal.aborted) {
-      controller.abort(reason ?? cancelledError(msg, undefined, this.getLoop().getDebug()));
+      controller.abort(reason ?? cancelledError(msg, undefined, self.getLoop().getDebug()));
     }
     return true;
   }
@@ -496,20 +498,20 @@ export class Task<T> extends Future<T> {
    */
   get signal(): AbortSignal {
     this.#bits |= SIGNAL_SEEN;
-    return this.#ownSignal();
+    return Task.#ownSignal(this);
   }
 
   /** The signal, made on first use; the package's own uses do not count as seen. */
-  #ownSignal(): AbortSignal {
-    const state = this.#signal;
+  static #ownSignal<T>(self: Task<T>): AbortSignal {
+    const state = self.#signal;
     if (state !== null && typeof state === "object") return state.signal;
     const controller = new AbortController();
-    this.#signal = controller;
+    self.#signal = controller;
     // Let waits given this signal find the task (see adoptSignalWait).
-    (controller.signal as unknown as Record<symbol, unknown>)[SIGNAL_TASK] = this;
-    if (state !== null || this.cancelled()) {
+    (controller.signal as unknown as Record<symbol, unknown>)[SIGNAL_TASK] = self;
+    if (state !== null || self.cancelled()) {
       const message = state === null ? undefined : state;
-      controller.abort(cancelledError(message, undefined, this.getLoop().getDebug()));
+      controller.abort(cancelledError(message, undefined, self.getLoop().getDebug()));
     }
     return controller.signal;
   }
@@ -577,8 +579,8 @@ export class Task<T> extends Future<T> {
   // ------------------------------------------------------------ stepping
 
   /** Runs the first step now, inside createTask, with this task as current. */
-  #eagerStart(): void {
-    this.#step(NO_ERROR);
+  static #eagerStart<T>(self: Task<T>): void {
+    Task.#step(self, NO_ERROR);
   }
 
   /**
@@ -586,21 +588,21 @@ export class Task<T> extends Future<T> {
    * waits, returns or throws. Hot path: no closures, no allocation besides
    * what the coroutine itself does.
    */
-  #step(error: unknown): void {
-    if (this.#bits & MUST_CANCEL) {
-      if (!(error instanceof CancelledError)) error = this.#makeCancelledError();
-      this.#bits &= ~MUST_CANCEL;
+  static #step<T>(self: Task<T>, error: unknown): void {
+    if (self.#bits & MUST_CANCEL) {
+      if (!(error instanceof CancelledError)) error = Task.#makeCancelledError(self);
+      self.#bits &= ~MUST_CANCEL;
     }
-    this.#waitingOn = null;
-    let coro = this.#coro;
+    self.#waitingOn = null;
+    let coro = self.#coro;
     if (typeof coro === "function") {
       if (error !== NO_ERROR) {
         // Cancelled before its first step: the function is never called.
-        this.#coro = null;
-        this.#finishWithError(error);
+        self.#coro = null;
+        Task.#finishWithError(self, error);
         return;
       }
-      coro = this.#callFunction(coro);
+      coro = Task.#callFunction(self, coro);
       if (coro === null) return;
     } else if (coro === null) {
       return; // an async task already started; cannot happen
@@ -608,11 +610,11 @@ export class Task<T> extends Future<T> {
     // The coroutine runs as the current task, in the task's context (Python's
     // `context.run(step)`); both are given back before any bookkeeping.
     const previous = current;
-    current = this as Task<unknown>;
-    const outer = swapHolder(this);
+    current = self as Task<unknown>;
+    const outer = swapHolder(self);
     let result: IteratorResult<unknown, T>;
     try {
-      if (this.#bits & NATIVE) {
+      if (self.#bits & NATIVE) {
         result = error === NO_ERROR ? generatorNext.call(coro) : generatorThrow.call(coro, error);
       } else {
         result = error === NO_ERROR ? coro.next() : coro.throw(error);
@@ -620,64 +622,68 @@ export class Task<T> extends Future<T> {
     } catch (thrown) {
       current = previous;
       swapHolder(outer);
-      this.#finishWithError(thrown);
+      Task.#finishWithError(self, thrown);
       return;
     }
     current = previous;
     swapHolder(outer);
     if (result.done) {
-      if (this.#bits & MUST_CANCEL) {
+      if (self.#bits & MUST_CANCEL) {
         // Cancelled right as the coroutine returned: Python's
         // `super().cancel(msg=self._cancel_message)`.
-        this.#bits &= ~MUST_CANCEL;
-        this.#unlink();
-        cancelFuture(this, this.#cancelMessage);
+        self.#bits &= ~MUST_CANCEL;
+        Task.#unlink(self);
+        cancelFuture(self, self.#cancelMessage);
       } else {
-        this.#resolve(result.value);
+        Task.#resolve(self, result.value);
       }
       return;
     }
     if (!isSuspend(result)) {
-      this.#stepSoon(new TypeError(badYieldMessage(result.value)));
+      Task.#stepSoon(self, new TypeError(badYieldMessage(result.value)));
       return;
     }
     const future = SUSPEND.value as Future<unknown>;
     SUSPEND.value = undefined;
-    if (future === this) {
-      this.#stepSoon(new Error(`Task cannot wait on itself: ${this}`));
+    if (future === self) {
+      Task.#stepSoon(self, new Error(`Task cannot wait on itself: ${self}`));
       return;
     }
-    if (future.getLoop() !== this.getLoop()) {
-      this.#stepSoon(
+    if (future.getLoop() !== self.getLoop()) {
+      Task.#stepSoon(
+        self,
         new Error(
-          `Task ${this.getName()} waited on ${future}, which belongs to another event loop`,
+          `Task ${self.getName()} waited on ${future}, which belongs to another event loop`,
         ),
       );
       return;
     }
-    addCallback(future, wakeTask, this as Task<unknown>);
+    addCallback(future, wakeTask, self as Task<unknown>);
     // A zero-delay sleep is a bare yield: its ready entry wakes the task inline
     // and a cancel is delivered by the flag, not by cancelling the sleep
     // (Python's `await sleep(0)` ordering).
     if (isYieldOnce(future)) return;
-    this.#waitingOn = future;
-    if ((this.#bits & MUST_CANCEL) !== 0 && future.cancel(this.#cancelMessage)) {
-      this.#bits &= ~MUST_CANCEL;
+    self.#waitingOn = future;
+    if ((self.#bits & MUST_CANCEL) !== 0 && future.cancel(self.#cancelMessage)) {
+      self.#bits &= ~MUST_CANCEL;
     }
   }
 
-  #setCoro(coro: Coroutine<T>): Coroutine<T> {
-    this.#coro = coro;
-    if (isNativeGenerator(coro)) this.#bits |= NATIVE;
+  static #setCoro<T>(self: Task<T>, coro: Coroutine<T>): Coroutine<T> {
+    self.#coro = coro;
+    if (isNativeGenerator(coro)) self.#bits |= NATIVE;
     return coro;
   }
 
   /** Calls the task's function; returns the generator to step, or null for an async task. */
-  #callFunction(fn: (signal: AbortSignal) => unknown): Coroutine<T> | null {
-    this.#coro = null;
+  static #callFunction<T>(
+    self: Task<T>,
+    fn: (signal: AbortSignal) => unknown,
+  ): Coroutine<T> | null {
+    self.#coro = null;
     const previous = current;
-    current = this as Task<unknown>;
-    const outer = swapHolder(this);
+    current = self as Task<unknown>;
+    const outer = swapHolder(self);
     let value: unknown;
     try {
       if (asyncSlot !== null && !isGeneratorFunction(fn)) {
@@ -685,16 +691,16 @@ export class Task<T> extends Future<T> {
         // function awaits, now or after any number of awaits, can find it.
         // (A generator function makes a generator task: it needs none, and
         // entering the context is the costliest thing a task does.)
-        this.#bits |= IN_CONTEXT;
+        self.#bits |= IN_CONTEXT;
         callingFunction = fn;
-        value = runInSlot(this, callInContext, this as Task<unknown>);
+        value = runInSlot(self, callInContext, self as Task<unknown>);
       } else {
-        value = fn.length === 0 ? (fn as () => unknown)() : fn(this.signal);
+        value = fn.length === 0 ? (fn as () => unknown)() : fn(self.signal);
       }
     } catch (thrown) {
       current = previous;
       swapHolder(outer);
-      this.#finishWithError(thrown);
+      Task.#finishWithError(self, thrown);
       return null;
     }
     current = previous;
@@ -702,82 +708,85 @@ export class Task<T> extends Future<T> {
     if (value === FOLLOWED) {
       // A native promise, followed in the context. Until the function
       // reaches its first wait, the rest of this step runs on microtasks.
-      this.#hold();
+      Task.#hold(self);
       return null;
     }
     if (isGenerator(value) || value instanceof Future) {
       // Not an async task after all: waits the function made (given the
       // task's signal, or awaited) go back to ordinary abort listeners.
-      this.#bits &= ~IN_CONTEXT;
-      const waits = this.#waitingOn;
-      this.#waitingOn = null;
+      self.#bits &= ~IN_CONTEXT;
+      const waits = self.#waitingOn;
+      self.#waitingOn = null;
       if (waits instanceof Future) {
-        if (!waits.done()) listenForAbort(waits, this.signal);
+        if (!waits.done()) listenForAbort(waits, self.signal);
       } else if (waits !== null) {
-        for (const wait of waits) if (!wait.done()) listenForAbort(wait, this.signal);
+        for (const wait of waits) if (!wait.done()) listenForAbort(wait, self.signal);
       }
     }
     if (isGenerator(value)) {
-      return this.#setCoro(value as Coroutine<T>);
+      return Task.#setCoro(self, value as Coroutine<T>);
     }
     if (value instanceof Future) {
       // A function returning a future: wait on it like `return yield* future`,
       // so cancelling the task cancels it.
-      return this.#setCoro(adopt(value as Future<T>));
+      return Task.#setCoro(self, adopt(value as Future<T>));
     }
     if (value !== null && typeof value === "object" || typeof value === "function") {
       const then = (value as PromiseLike<T>).then;
       if (typeof then === "function") {
         then.call(
           value,
-          (result: T) => this.#asyncSettled(false, result),
-          (reason: unknown) => this.#asyncSettled(true, reason),
+          (result: T) => Task.#asyncSettled(self, false, result),
+          (reason: unknown) => Task.#asyncSettled(self, true, reason),
         );
         return null;
       }
     }
-    this.#resolve(value as T);
+    Task.#resolve(self, value as T);
     return null;
   }
 
   /** An async task's promise settled. */
-  #asyncSettled(rejected: boolean, value: unknown): void {
-    if (this.done()) return;
-    this.#finishAsync(rejected, value);
+  static #asyncSettled<T>(self: Task<T>, rejected: boolean, value: unknown): void {
+    if (self.done()) return;
+    Task.#finishAsync(self, rejected, value);
     // Last: the loop may go on at once, and it must find the task done.
-    this.#release();
+    Task.#release(self);
   }
 
-  #finishAsync(rejected: boolean, value: unknown): void {
-    this.#waitingOn = null; // waits it left behind are not its own any more
+  static #finishAsync<T>(self: Task<T>, rejected: boolean, value: unknown): void {
+    self.#waitingOn = null; // waits it left behind are not its own any more
     if (!rejected) {
       if (
-        (this.#bits & (MUST_CANCEL | IN_CONTEXT | SIGNAL_SEEN)) === (MUST_CANCEL | IN_CONTEXT)
+        (self.#bits & (MUST_CANCEL | IN_CONTEXT | SIGNAL_SEEN)) === (MUST_CANCEL | IN_CONTEXT)
       ) {
         // A cancel request that reached nothing (no wait of ours, no signal
         // anyone had) came while it ran to its end: as Python's step does
         // with `_must_cancel` when the coroutine returns, it ends cancelled.
-        this.#bits &= ~MUST_CANCEL;
-        this.#unlink();
-        cancelFuture(this, this.#cancelMessage);
+        self.#bits &= ~MUST_CANCEL;
+        Task.#unlink(self);
+        cancelFuture(self, self.#cancelMessage);
         return;
       }
       // A result stands after a cancel request it saw (it swallowed the
       // CancelledError, or its signal's abort).
-      this.#resolve(value as T);
+      Task.#resolve(self, value as T);
     } else if (
-      this.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError) &&
-      ((this.#bits & IN_CONTEXT) === 0 || this.#isOwnAbort(value))
+      self.#bits >= CANCEL_REQUEST && !(value instanceof CancelledError) &&
+      ((self.#bits & IN_CONTEXT) === 0 || Task.#isOwnAbort(self, value))
     ) {
       // Rejected with the cancellation, as its signal's abort: the task
       // ends cancelled, the rejection kept as cause. (Without a host
       // context every rejection after a cancel request reads so: the signal
       // was the only way to stop the function.)
-      this.#finishWithError(cancelledError(this.#cancelMessage, value, this.getLoop().getDebug()));
+      Task.#finishWithError(
+        self,
+        cancelledError(self.#cancelMessage, value, self.getLoop().getDebug()),
+      );
     } else {
       // A CancelledError ends it cancelled; any other error fails it, also
       // after a cancel request (a cleanup that failed), as in Python.
-      this.#finishWithError(value);
+      Task.#finishWithError(self, value);
     }
   }
 
@@ -786,8 +795,8 @@ export class Task<T> extends Future<T> {
    * copy of it (workerd's `fetch` rejects with a new Error of the reason's
    * name and message), or an AbortError after it aborted.
    */
-  #isOwnAbort(error: unknown): boolean {
-    const state = this.#signal;
+  static #isOwnAbort<T>(self: Task<T>, error: unknown): boolean {
+    const state = self.#signal;
     if (state === null || typeof state !== "object" || !state.signal.aborted) return false;
     const reason = state.signal.reason;
     if (error === reason) return true;
@@ -807,43 +816,43 @@ export class Task<T> extends Future<T> {
   // (asyncWaitDone); one made with the task's signal but never awaited
   // (adoptSignalWait) leaves when a later wait finds it done.
 
-  #addWait(future: Future<unknown>): void {
-    const waits = this.#waitingOn;
+  static #addWait<T>(self: Task<T>, future: Future<unknown>): void {
+    const waits = self.#waitingOn;
     if (waits === null || waits === future) {
-      this.#waitingOn = future;
+      self.#waitingOn = future;
     } else if (waits instanceof Future) {
-      if (waits.done()) this.#waitingOn = future;
-      else this.#waitingOn = new WaitSet(waits, future);
+      if (waits.done()) self.#waitingOn = future;
+      else self.#waitingOn = new WaitSet(waits, future);
     } else {
       waits.add(future);
     }
   }
 
-  #removeWait(future: Future<unknown>): void {
-    const waits = this.#waitingOn;
-    if (waits === future) this.#waitingOn = null;
+  static #removeWait<T>(self: Task<T>, future: Future<unknown>): void {
+    const waits = self.#waitingOn;
+    if (waits === future) self.#waitingOn = null;
     else if (waits !== null && !(waits instanceof Future)) {
       waits.delete(future);
-      if (waits.size === 0) this.#waitingOn = null;
+      if (waits.size === 0) self.#waitingOn = null;
     }
   }
 
   /** Woken or started: the loop waits for the rest of this step (see holdLoop). */
-  #hold(): void {
-    if ((this.#bits & HELD) !== 0) return;
-    const epoch = holdLoop(this.getLoop());
-    this.#bits = (this.#bits & ~HELD_EPOCH) | HELD | ((epoch & 1) !== 0 ? HELD_EPOCH : 0);
+  static #hold<T>(self: Task<T>): void {
+    if ((self.#bits & HELD) !== 0) return;
+    const epoch = holdLoop(self.getLoop());
+    self.#bits = (self.#bits & ~HELD_EPOCH) | HELD | ((epoch & 1) !== 0 ? HELD_EPOCH : 0);
   }
 
-  #release(): void {
-    const bits = this.#bits;
+  static #release<T>(self: Task<T>): void {
+    const bits = self.#bits;
     if ((bits & HELD) === 0) return;
-    this.#bits = bits & ~HELD;
-    releaseLoop(this.getLoop(), (bits & HELD_EPOCH) !== 0 ? 1 : 0);
+    self.#bits = bits & ~HELD;
+    releaseLoop(self.getLoop(), (bits & HELD_EPOCH) !== 0 ? 1 : 0);
   }
 
-  #hasPendingWait(): boolean {
-    const waits = this.#waitingOn;
+  static #hasPendingWait<T>(self: Task<T>): boolean {
+    const waits = self.#waitingOn;
     if (waits === null) return false;
     if (waits instanceof Future) return !waits.done();
     for (const wait of waits) if (!wait.done()) return true;
@@ -851,8 +860,12 @@ export class Task<T> extends Future<T> {
   }
 
   /** Cancels every pending wait (Python's `_fut_waiter.cancel(msg)`); whether any was cancelled. */
-  #cancelWaits(msg: string | undefined, reason: CancelledError | null): boolean {
-    const waits = this.#waitingOn;
+  static #cancelWaits<T>(
+    self: Task<T>,
+    msg: string | undefined,
+    reason: CancelledError | null,
+  ): boolean {
+    const waits = self.#waitingOn;
     if (waits === null) return false;
     if (waits instanceof Future) return cancelWait(waits, msg, reason);
     let cancelled = false;
@@ -862,53 +875,53 @@ export class Task<T> extends Future<T> {
     return cancelled;
   }
 
-  #resolve(value: T): void {
-    this.#unlink();
-    resolveFuture(this, value);
+  static #resolve<T>(self: Task<T>, value: T): void {
+    Task.#unlink(self);
+    resolveFuture(self, value);
   }
 
-  #finishWithError(thrown: unknown): void {
-    this.#unlink();
+  static #finishWithError<T>(self: Task<T>, thrown: unknown): void {
+    Task.#unlink(self);
     // A CancelledError escaping the coroutine ends the task cancelled; anything else fails it.
-    if (thrown instanceof CancelledError) cancelFutureWith(this, thrown);
-    else failFuture(this, thrown);
+    if (thrown instanceof CancelledError) cancelFutureWith(self, thrown);
+    else failFuture(self, thrown);
   }
 
-  #makeCancelledError(): CancelledError {
-    return cancelledError(this.#cancelMessage, undefined, this.getLoop().getDebug());
+  static #makeCancelledError<T>(self: Task<T>): CancelledError {
+    return cancelledError(self.#cancelMessage, undefined, self.getLoop().getDebug());
   }
 
   /** Schedules a step that throws `error` into the coroutine. */
-  #stepSoon(error: unknown): void {
-    pushEntry(this.getLoop(), stepTask, this, error);
+  static #stepSoon<T>(self: Task<T>, error: unknown): void {
+    pushEntry(self.getLoop(), stepTask, self, error);
   }
 
   /** Appends the task to its loop's live list (creation order). */
-  #link(live: LiveTasks): void {
+  static #link<T>(self: Task<T>, live: LiveTasks): void {
     const tail = live.tail;
-    this.#prevLive = tail;
-    if (tail !== null) tail.#nextLive = this as Task<unknown>;
-    else live.head = this as Task<unknown>;
-    live.tail = this as Task<unknown>;
+    self.#prevLive = tail;
+    if (tail !== null) tail.#nextLive = self as Task<unknown>;
+    else live.head = self as Task<unknown>;
+    live.tail = self as Task<unknown>;
   }
 
-  #unlink(): void {
-    const prev = this.#prevLive;
-    const next = this.#nextLive;
+  static #unlink<T>(self: Task<T>): void {
+    const prev = self.#prevLive;
+    const next = self.#nextLive;
     if (prev === null || next === null) {
-      const live = liveTasksOf(this.getLoop());
-      if (live.head === this) live.head = next;
-      if (live.tail === this) live.tail = prev;
+      const live = liveTasksOf(self.getLoop());
+      if (live.head === self) live.head = next;
+      if (live.tail === self) live.tail = prev;
     }
     if (next !== null) next.#prevLive = prev;
     if (prev !== null) prev.#nextLive = next;
-    this.#prevLive = this.#nextLive = null;
+    self.#prevLive = self.#nextLive = null;
   }
 
   static {
     nextLiveTask = (task) => task.#nextLive;
     stepTask = (task, error) => {
-      if (!task.done()) task.#step(error);
+      if (!task.done()) Task.#step(task, error);
     };
     wakeTask = (task, future) => {
       if (task.done()) return;
@@ -925,7 +938,7 @@ export class Task<T> extends Future<T> {
           if (failure instanceof CancelledError) error = future.exception();
         }
       }
-      task.#step(error);
+      Task.#step(task, error);
     };
     setTaskWaker(wakeTask);
     installTaskContexts({
@@ -938,10 +951,10 @@ export class Task<T> extends Future<T> {
       spawnTask,
       pendingCancelMessage: (future) =>
         future instanceof Task ? (future as Task<unknown>).#cancelMessage : undefined,
-      taskSignal: (task) => task.#ownSignal(),
+      taskSignal: (task) => Task.#ownSignal(task),
       driveCoroutine: drive,
       cancelQuietly: (task) => {
-        if (!task.done()) task.#cancel(undefined, false);
+        if (!task.done()) Task.#cancel(task, undefined, false);
       },
       startTask: (task, coro, eager, label) => {
         if (isNativeGenerator(coro)) {
@@ -949,15 +962,15 @@ export class Task<T> extends Future<T> {
           task.#bits |= NATIVE;
         } else if (typeof coro === "function") {
           task.#coro = coro as (signal: AbortSignal) => unknown;
-        } else task.#setCoro(coro as Coroutine<unknown>);
+        } else Task.#setCoro(task, coro as Coroutine<unknown>);
         task.#fn = label;
         if (task.#name === 0) task.#name = ++taskCounter;
         task.#context = currentVars(); // started now: a copy of the context now
         const loop = task.getLoop();
         task.#born = birthTime(loop);
         if (loop.getDebug()) creationStacks.set(task, new Error().stack ?? "");
-        task.#link(liveTasksOf(loop));
-        if (eager) task.#eagerStart();
+        Task.#link(task, liveTasksOf(loop));
+        if (eager) Task.#eagerStart(task);
         else pushEntry(loop, stepTask, task, NO_ERROR);
       },
       adoptSignalWait: (task, future) => {
@@ -973,7 +986,7 @@ export class Task<T> extends Future<T> {
           return false;
         }
         // No callback to clear it: a done future among the waits counts as gone.
-        task.#addWait(future);
+        Task.#addWait(task, future);
         return true;
       },
       awaitingTask: () => {
@@ -1010,22 +1023,22 @@ export class Task<T> extends Future<T> {
         // A zero-delay sleep is a bare yield, as in #step: a cancel request
         // is delivered by the flag at the wake-up, not by cancelling it.
         if (!isYieldOnce(future)) {
-          task.#addWait(future);
+          Task.#addWait(task, future);
           // Python's step ends so: a request made while the task ran cancels
           // the future it now waits on.
           if ((task.#bits & MUST_CANCEL) !== 0 && future.cancel(task.#cancelMessage)) {
             task.#bits &= ~MUST_CANCEL;
           }
         }
-        task.#release(); // its step ends here, waiting on `future`; the loop may go on now
+        Task.#release(task); // its step ends here, waiting on `future`; the loop may go on now
         noteAsyncWait(task.getLoop()); // the deadlock check of run() looks again
       },
       asyncWaitDone: (task, future) => {
-        task.#removeWait(future);
+        Task.#removeWait(task, future);
         if (task.done() || task.#coro !== null || (task.#bits & IN_CONTEXT) === 0) return undefined;
         // Woken: the rest of its step runs on the microtasks that follow this
         // entry, and the loop waits for it (unless other waits still hold it).
-        if (!task.#hasPendingWait()) task.#hold();
+        if (!Task.#hasPendingWait(task)) Task.#hold(task);
         if ((task.#bits & MUST_CANCEL) === 0) return undefined;
         // As wakeTask: the future's own CancelledError, else a new one; a
         // plain failure is left unread (so it is reported).
@@ -1033,7 +1046,7 @@ export class Task<T> extends Future<T> {
         if (future.cancelled()) return cancelledErrorOf(future);
         const failure = peekFailure(future);
         if (failure instanceof CancelledError) return future.exception();
-        return task.#makeCancelledError();
+        return Task.#makeCancelledError(task);
       },
     });
     callInContext = (task) => {
@@ -1049,10 +1062,10 @@ export class Task<T> extends Future<T> {
       return value;
     };
     asyncFulfilled = (value) => {
-      (slotValue() as Task<unknown>).#asyncSettled(false, value);
+      Task.#asyncSettled(slotValue() as Task<unknown>, false, value);
     };
     asyncRejected = (reason) => {
-      (slotValue() as Task<unknown>).#asyncSettled(true, reason);
+      Task.#asyncSettled(slotValue() as Task<unknown>, true, reason);
     };
     hooks.contextLoop = () => {
       const task = slotValue();
