@@ -72,7 +72,7 @@ import { CancelledError } from "./errors.ts";
 import { cancelledError } from "./_cancelled.ts";
 import { abortError } from "./_signal.ts";
 import { checkOptions, checkSignal, describe } from "./_validate.ts";
-import { keepShape, keepShapeOf } from "./_shapes.ts";
+import { keepShapeOf } from "./_shapes.ts";
 
 /**
  * A body: the CPython coroutine of one operation, waiting with `yield*
@@ -179,7 +179,7 @@ class Op<T> implements FutureKind {
     ) {
       removeCallback(waiter, onWoken, this);
       this.mode = COROUTINE_MODE;
-      return new OpIterator(this);
+      return this as unknown as Iterator<Future<unknown>, unknown, unknown>;
     }
     // Done, already driven by another task, or woken already (its resumption
     // is queued): wait on the operation future like on any other.
@@ -201,12 +201,44 @@ class Op<T> implements FutureKind {
       const task = awaitingTask();
       if (task !== null && task.getLoop() === future.getLoop()) {
         const iterator = this.iterator(future);
-        if (iterator instanceof OpIterator) {
+        if (iterator === (this as unknown)) {
           return driveCoroutine(iterator).then(onfulfilled, onrejected);
         }
       }
     }
     return promiseOf(future, null as never).then(onfulfilled, onrejected); // null: the plain outcome
+  }
+
+  // In coroutine mode the operation is the iterator a generator task drives
+  // (one per operation: no separate iterator object per wait).
+
+  next(): IteratorResult<Future<unknown>, T> {
+    return resumeInTask(this, NO_ERROR) as IteratorResult<Future<unknown>, T>;
+  }
+
+  throw(error: unknown): IteratorResult<Future<unknown>, T> {
+    // A task delivers CancelledError this way when its waiter was already done.
+    return resumeInTask(this, error) as IteratorResult<Future<unknown>, T>;
+  }
+
+  return(value?: T): IteratorResult<Future<unknown>, T> {
+    // Nobody will resume the body: run its cleanup as for a cancellation, so
+    // no wake-up is lost. A cleanup that must wait (Condition re-acquiring
+    // its lock) goes on in future mode.
+    const op = this as Op<T>;
+    if (!op.future.done()) {
+      try {
+        resumeInTask(op, new CancelledError("operation abandoned"));
+      } catch {
+        // The cleanup rethrows the cancellation; the caller asked to stop.
+      }
+      if (!op.future.done()) handBack(op);
+    }
+    return { done: true, value: value as T };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
   }
 
   static {
@@ -355,44 +387,6 @@ function takeSuspended(result: IteratorResult<unknown, unknown>): Future<unknown
   return waiter;
 }
 
-/** What a generator task iterates in coroutine mode: the body, run in the task's steps. */
-class OpIterator<T> implements Iterator<Future<unknown>, T, unknown> {
-  #op: Op<T>;
-
-  constructor(op: Op<T>) {
-    this.#op = op;
-  }
-
-  next(): IteratorResult<Future<unknown>, T> {
-    return resumeInTask(this.#op, NO_ERROR) as IteratorResult<Future<unknown>, T>;
-  }
-
-  throw(error: unknown): IteratorResult<Future<unknown>, T> {
-    // A task delivers CancelledError this way when its waiter was already done.
-    return resumeInTask(this.#op, error) as IteratorResult<Future<unknown>, T>;
-  }
-
-  return(value?: T): IteratorResult<Future<unknown>, T> {
-    // Nobody will resume the body: run its cleanup as for a cancellation, so
-    // no wake-up is lost. A cleanup that must wait (Condition re-acquiring
-    // its lock) goes on in future mode.
-    const op = this.#op;
-    if (!op.future.done()) {
-      try {
-        resumeInTask(op, new CancelledError("operation abandoned"));
-      } catch {
-        // The cleanup rethrows the cancellation; the caller asked to stop.
-      }
-      if (!op.future.done()) handBack(op);
-    }
-    return { done: true, value: value as T };
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-}
-
 /** One object serves as the abort listener; no closure per operation. */
 class AbortListener {
   op: Op<unknown>;
@@ -514,4 +508,3 @@ export const lockHooks = {
 };
 
 // Inert instances keep these classes' maps alive between runs (see _shapes.ts).
-keepShape(new OpIterator(null as never));
