@@ -270,32 +270,37 @@ export class Task<T> extends Future<T> {
     let name: string | undefined;
     let eagerStart = false;
     let context: Context | undefined;
+    let where = taskWhere;
     // The package's blocks (see _block.ts) are made dormant: not started,
     // not registered, not numbered, until something waits on them.
     const dormant = options === (DORMANT as TaskOptions);
     if (dormant) {
       loop = DORMANT.loop as EventLoop;
     } else if (options === TASK_LOOP) {
-      loop = TASK_LOOP.loop; // spawnTask's own options: a checked loop, nothing else
+      // spawnTask's own options: a checked loop and the caller's name, nothing
+      // else; taken at once, so no try/finally is needed to clear them.
+      loop = TASK_LOOP.loop;
+      where = spawnWhere;
+      TASK_LOOP.loop = undefined;
     } else if (options !== undefined) {
-      checkOptions(taskWhere, options);
+      checkOptions(where, options);
       ({ loop, name, eagerStart = false, context } = options);
       if (context !== undefined && !(context instanceof Context)) {
         throw new TypeError(
-          `${taskWhere}: 'context' must be a Context, got ${describe(context)}`,
+          `${where}: 'context' must be a Context, got ${describe(context)}`,
         );
       }
       if (name !== undefined && typeof name !== "string") {
-        throw new TypeError(`${taskWhere}: 'name' must be a string, got ${describe(name)}`);
+        throw new TypeError(`${where}: 'name' must be a string, got ${describe(name)}`);
       }
       if (typeof eagerStart !== "boolean") {
         throw new TypeError(
-          `${taskWhere}: 'eagerStart' must be a boolean, got ${describe(eagerStart)}`,
+          `${where}: 'eagerStart' must be a boolean, got ${describe(eagerStart)}`,
         );
       }
       if (loop !== undefined && !(loop instanceof EventLoop)) {
         throw new TypeError(
-          `${taskWhere}: 'loop' must be an EventLoop, got ${describe(loop)}`,
+          `${where}: 'loop' must be an EventLoop, got ${describe(loop)}`,
         );
       }
     }
@@ -303,13 +308,13 @@ export class Task<T> extends Future<T> {
     const native = !dormant && isNativeGenerator(coro);
     if (!dormant && !native && typeof coro !== "function" && !isGenerator(coro)) {
       throw new TypeError(
-        `${taskWhere}: 'coro' must be a generator, a generator function or an async function, got ${
+        `${where}: 'coro' must be a generator, a generator function or an async function, got ${
           describe(coro)
         }`,
       );
     }
     loop ??= getEventLoop();
-    if (loop.isClosed()) throw new Error(`${taskWhere}: the event loop is closed`);
+    if (loop.isClosed()) throw new Error(`${where}: the event loop is closed`);
     TRUSTED_LOOP.loop = loop; // no options object per task, no second check of the loop
     super(TRUSTED_LOOP);
     TRUSTED_LOOP.loop = undefined;
@@ -1304,13 +1309,10 @@ function spawnTask<T>(
   const factory = loop.getTaskFactory();
   if (factory === null) {
     if (options === undefined) {
-      // No options object per task: the constructor only reads this one.
+      // No options object per task: the constructor reads (and clears) this one.
       TASK_LOOP.loop = loop;
-      try {
-        return newTask(where, coro, TASK_LOOP);
-      } finally {
-        TASK_LOOP.loop = undefined;
-      }
+      spawnWhere = where;
+      return new Task(coro, TASK_LOOP);
     }
     for (const key in options) {
       if (!TASK_OPTION_NAMES.has(key)) {
@@ -1337,6 +1339,8 @@ function spawnTask<T>(
 
 /** The options object of spawnTask's commonest call (a loop, nothing else). */
 const TASK_LOOP: TaskOptions = { loop: undefined };
+/** The function spawnTask was called for, with TASK_LOOP (for error messages). */
+let spawnWhere = "createTask()";
 
 /**
  * The task whose step is running, or `null` outside any task. In an async
