@@ -9,6 +9,10 @@
  * made without a stack, except in debug mode, where the cost is accepted.
  * A `new CancelledError()` written by a user keeps its stack as usual.
  *
+ * (Deno is the exception: there its `Error` constructor costs 2–3.5 µs with
+ * or without a stack, measured at stack depths 0 to 30; on Node a stackless
+ * error costs 0.3 µs instead of 3.)
+ *
  * @module
  */
 

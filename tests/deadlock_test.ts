@@ -196,3 +196,20 @@ Deno.test("formatTaskTree(): debug mode shows where each task suspended and was 
     yield* waiter;
   }, { clock: new asyncio.VirtualClock({ autojump: true }), debug: true });
 });
+
+Deno.test("formatTaskTree(): no age on the real clock outside debug mode, an age in debug mode", async () => {
+  // The birth is recorded only where it is cheap or asked for (see birthTime):
+  // a task on the real clock shows no age unless the loop is in debug mode.
+  for (const debug of [false, true]) {
+    const tree = await asyncio.run(function* main() {
+      const idle = asyncio.createTask(function* idle() {}, { name: "idle" });
+      const text = asyncio.formatTaskTree();
+      yield* idle;
+      return text;
+    }, { debug });
+    const line = tree.split("\n").find((l) => l.includes("(T) idle:")) ?? "";
+    assert.match(line, /generator idle\(\), ready to run/);
+    if (debug) assert.match(line, /, age \d+(\.\d+)? ms$/);
+    else assert.doesNotMatch(line, /age/);
+  }
+});
