@@ -19,9 +19,8 @@
  * ({@linkcode keepShapeOf}), not before: Future's field initializer runs for
  * every subclass, and a map it has not seen yet would make it slower for the
  * whole program (past four maps its inline caches go megamorphic: a third
- * slower on the lock workload). The
- * instances hold no user data; those that need a loop get one of their own
- * that never runs.
+ * slower on the lock workload). The instances hold no user data; those that
+ * need a loop get one of their own that never runs.
  *
  * @module
  */

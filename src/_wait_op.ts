@@ -225,14 +225,13 @@ class Op<T> implements FutureKind {
     // Nobody will resume the body: run its cleanup as for a cancellation, so
     // no wake-up is lost. A cleanup that must wait (Condition re-acquiring
     // its lock) goes on in future mode.
-    const op = this as Op<T>;
-    if (!op.future.done()) {
+    if (!this.future.done()) {
       try {
-        resumeInTask(op, new CancelledError("operation abandoned"));
+        resumeInTask(this, new CancelledError("operation abandoned"));
       } catch {
         // The cleanup rethrows the cancellation; the caller asked to stop.
       }
-      if (!op.future.done()) handBack(op);
+      if (!this.future.done()) handBack(this);
     }
     return { done: true, value: value as T };
   }

@@ -124,8 +124,13 @@ const generatorNext = GeneratorPrototype.next;
 const generatorThrow = GeneratorPrototype.throw;
 
 let taskCounter = 0;
-/** Names the call in the constructor's argument errors (see newTask). */
-let taskWhere = "Cannot create Task";
+const NEW_TASK = "Cannot create Task";
+/**
+ * Names the call in the constructor's argument errors: the package sets it
+ * right before `new Task()` (see spawnTask), and the constructor takes it and
+ * puts the default back as it starts, so no try/finally is needed.
+ */
+let taskWhere = NEW_TASK;
 
 // Task.#bits
 const NATIVE = 1; // #coro is a native generator: resume it through the builtins
@@ -270,17 +275,16 @@ export class Task<T> extends Future<T> {
     let name: string | undefined;
     let eagerStart = false;
     let context: Context | undefined;
-    let where = taskWhere;
+    const where = taskWhere;
+    taskWhere = NEW_TASK;
     // The package's blocks (see _block.ts) are made dormant: not started,
     // not registered, not numbered, until something waits on them.
     const dormant = options === (DORMANT as TaskOptions);
     if (dormant) {
       loop = DORMANT.loop as EventLoop;
     } else if (options === TASK_LOOP) {
-      // spawnTask's own options: a checked loop and the caller's name, nothing
-      // else; taken at once, so no try/finally is needed to clear them.
+      // spawnTask's own options: a checked loop, nothing else; cleared as read.
       loop = TASK_LOOP.loop;
-      where = spawnWhere;
       TASK_LOOP.loop = undefined;
     } else if (options !== undefined) {
       checkOptions(where, options);
@@ -1212,17 +1216,6 @@ function liveTasksOf(loop: EventLoop): LiveTasks {
   return live;
 }
 
-/** `new Task(...)` whose argument errors name `where` (the function the user called). */
-function newTask<T>(where: string, coro: TaskCoroutine<T>, options?: TaskOptions): Task<T> {
-  const previous = taskWhere;
-  taskWhere = where;
-  try {
-    return new Task(coro, options);
-  } finally {
-    taskWhere = previous;
-  }
-}
-
 /**
  * Wraps a coroutine in a {@linkcode Task} and schedules its first step in a
  * later loop iteration (or runs it now with `{ eagerStart: true }`). On a
@@ -1311,7 +1304,7 @@ function spawnTask<T>(
     if (options === undefined) {
       // No options object per task: the constructor reads (and clears) this one.
       TASK_LOOP.loop = loop;
-      spawnWhere = where;
+      taskWhere = where;
       return new Task(coro, TASK_LOOP);
     }
     for (const key in options) {
@@ -1321,7 +1314,9 @@ function spawnTask<T>(
         );
       }
     }
-    return newTask(where, coro, options.loop === loop ? options : { ...options, loop });
+    const taskOptions = options.loop === loop ? options : { ...options, loop };
+    taskWhere = where;
+    return new Task(coro, taskOptions);
   }
   // Python passes the keyword arguments on as they are, without the loop.
   const factoryOptions: Record<string, unknown> = {};
@@ -1339,8 +1334,6 @@ function spawnTask<T>(
 
 /** The options object of spawnTask's commonest call (a loop, nothing else). */
 const TASK_LOOP: TaskOptions = { loop: undefined };
-/** The function spawnTask was called for, with TASK_LOOP (for error messages). */
-let spawnWhere = "createTask()";
 
 /**
  * The task whose step is running, or `null` outside any task. In an async

@@ -199,17 +199,21 @@ Deno.test("formatTaskTree(): debug mode shows where each task suspended and was 
 
 Deno.test("formatTaskTree(): no age on the real clock outside debug mode, an age in debug mode", async () => {
   // The birth is recorded only where it is cheap or asked for (see birthTime):
-  // a task on the real clock shows no age unless the loop is in debug mode.
+  // a task on the real clock shows no age unless the loop is in debug mode,
+  // whatever its coroutine style.
   for (const debug of [false, true]) {
     const tree = await asyncio.run(function* main() {
       const idle = asyncio.createTask(function* idle() {}, { name: "idle" });
+      const idleAsync = asyncio.createTask(async function idleAsync() {}, { name: "idleAsync" });
       const text = asyncio.formatTaskTree();
-      yield* idle;
+      yield* asyncio.gather([idle, idleAsync]);
       return text;
     }, { debug });
-    const line = tree.split("\n").find((l) => l.includes("(T) idle:")) ?? "";
-    assert.match(line, /generator idle\(\), ready to run/);
-    if (debug) assert.match(line, /, age \d+(\.\d+)? ms$/);
-    else assert.doesNotMatch(line, /age/);
+    for (const [name, style] of [["idle", "generator"], ["idleAsync", "async"]]) {
+      const line = tree.split("\n").find((l) => l.includes(`(T) ${name}:`)) ?? "";
+      assert.match(line, new RegExp(`${style} ${name}\\(\\), ready to run`));
+      if (debug) assert.match(line, /, age \d+(\.\d+)? ms$/);
+      else assert.doesNotMatch(line, /age/);
+    }
   }
 });
